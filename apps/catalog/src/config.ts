@@ -1,0 +1,3 @@
+import { postgresSpec } from '@reel/runtime';
+
+export const configSpec = { ...postgresSpec } as const;

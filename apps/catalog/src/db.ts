@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Db = PostgresJsDatabase<typeof schema>;
+
+/** Opens the pool and brings the schema up to date (migrations are idempotent). */
+export async function openDb(url: string, opts: { migrate?: boolean } = {}): Promise<{ db: Db; close: () => Promise<void> }> {
+  const sql = postgres(url, { max: 5, onnotice: () => {} });
+  const db = drizzle(sql, { schema });
+  if (opts.migrate !== false) {
+    await migrate(db, { migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)) });
+  }
+  return { db, close: () => sql.end({ timeout: 5 }) };
+}

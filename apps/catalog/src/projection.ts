@@ -1,0 +1,105 @@
+import { and, eq, ne } from 'drizzle-orm';
+import type { Envelope, HandlerMap } from '@reel/events';
+import type { Db } from './db.ts';
+import { appliedEvents, videos } from './schema.ts';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * Applies `change` and records the event id in one transaction; an event already recorded
+ * (a redelivery, a duplicate) is skipped, so every event changes the read model at most once.
+ */
+async function once(db: Db, env: Envelope, change: (tx: Tx, at: Date) => Promise<unknown>): Promise<void> {
+  await db.transaction(async (tx) => {
+    const inserted = await tx.insert(appliedEvents).values({ eventId: env.id, subject: env.type }).onConflictDoNothing().returning();
+    if (inserted.length === 0) return;
+    await change(tx, new Date(env.occurredAt));
+  });
+}
+
+const notFinal = ne(videos.status, 'ready');
+
+/** One projection per subject: a subject without one is a compile error. */
+export function createProjection(db: Db): HandlerMap {
+  return {
+    'video.uploaded': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .insert(videos)
+          .values({
+            id: d.videoId,
+            ownerId: d.ownerId,
+            title: d.title,
+            description: d.description,
+            visibility: d.visibility,
+            status: 'processing',
+            stage: 'ingest',
+            percent: 0,
+            createdAt: at,
+            updatedAt: at,
+          })
+          .onConflictDoUpdate({ target: videos.id, set: { status: 'processing', stage: 'ingest', percent: 0, updatedAt: at } }),
+      ),
+    'video.ingested': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .update(videos)
+          .set({ source: d.probe, durationSec: d.probe.durationSec, stage: 'transcode', percent: 0, updatedAt: at })
+          .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing'))),
+      ),
+    'video.transcode.requested': async () => {},
+    'video.transcoded': async () => {},
+    'video.progress': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .update(videos)
+          .set({ stage: d.stage, percent: d.percent, updatedAt: at })
+          .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing'))),
+      ),
+    'video.thumbnails.created': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .update(videos)
+          .set({
+            images: { poster: d.poster, thumbnails: d.thumbnails, storyboard: d.storyboard.image, storyboardVtt: d.storyboard.vtt },
+            updatedAt: at,
+          })
+          .where(eq(videos.id, d.videoId)),
+      ),
+    'video.playable': async () => {},
+    'video.packaged': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .update(videos)
+          .set({
+            status: 'ready',
+            stage: null,
+            percent: 100,
+            master: d.master.key,
+            renditions: d.renditions,
+            durationSec: d.durationSec,
+            errorCode: null,
+            errorStage: null,
+            errorMessage: null,
+            updatedAt: at,
+          })
+          .where(and(eq(videos.id, d.videoId), ne(videos.status, 'failed'))),
+      ),
+    'video.failed': (d, { envelope }) =>
+      once(db, envelope, (tx, at) => {
+        // thumbnails are extras: a video that plays stays ready without them
+        const failsVideo = d.stage !== 'thumbnails';
+        return tx
+          .update(videos)
+          .set({
+            ...(failsVideo ? { status: 'failed' as const, stage: null } : {}),
+            errorCode: d.code,
+            errorStage: d.stage,
+            errorMessage: d.message,
+            updatedAt: at,
+          })
+          .where(failsVideo ? and(eq(videos.id, d.videoId), notFinal) : eq(videos.id, d.videoId));
+      }),
+    'video.deleted': (d, { envelope }) => once(db, envelope, (tx) => tx.delete(videos).where(eq(videos.id, d.videoId))),
+  };
+}

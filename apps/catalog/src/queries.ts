@@ -1,0 +1,70 @@
+import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
+import { QueryError, type VideoRecord, type getVideoQuery, type listVideosQuery } from '@reel/events';
+import type { Static } from '@sinclair/typebox';
+import type { Db } from './db.ts';
+import { videos } from './schema.ts';
+
+type Row = typeof videos.$inferSelect;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function toRecord(r: Row): VideoRecord {
+  return {
+    id: r.id,
+    ownerId: r.ownerId,
+    title: r.title,
+    description: r.description,
+    visibility: r.visibility,
+    status: r.status,
+    ...(r.errorCode ? { error: { code: r.errorCode, stage: r.errorStage ?? '', message: r.errorMessage ?? '' } } : {}),
+    ...(r.status === 'processing' && r.stage ? { progress: { stage: r.stage, percent: r.percent ?? 0 } } : {}),
+    ...(r.durationSec != null ? { durationSec: r.durationSec } : {}),
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.renditions ? { renditions: r.renditions } : {}),
+    ...(r.master ? { master: r.master } : {}),
+    ...(r.images ? { images: r.images } : {}),
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** The cursor is the last item's (createdAt, id), base64url: opaque to clients, stable under inserts. */
+const encodeCursor = (r: Row) => Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
+function decodeCursor(c: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
+  const date = new Date(at ?? '');
+  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) throw new QueryError('bad_request', 'invalid cursor');
+  return { at: date, id };
+}
+
+export function createQueries(db: Db) {
+  return {
+    async get(req: Static<typeof getVideoQuery.request>): Promise<VideoRecord> {
+      if (!UUID.test(req.id)) throw new QueryError('not_found', 'no such video');
+      const [row] = await db.select().from(videos).where(eq(videos.id, req.id));
+      // another owner's private video does not exist, as far as the viewer can tell
+      if (!row || (row.visibility !== 'public' && row.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
+      return toRecord(row);
+    },
+    async list(req: Static<typeof listVideosQuery.request>): Promise<Static<typeof listVideosQuery.response>> {
+      const where: SQL[] = [eq(videos.ownerId, req.ownerId)];
+      if (req.status) where.push(eq(videos.status, req.status));
+      if (req.q) {
+        const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        where.push(or(ilike(videos.title, pattern), ilike(videos.description, pattern)) as SQL);
+      }
+      if (req.cursor) {
+        const c = decodeCursor(req.cursor);
+        where.push(or(lt(videos.createdAt, c.at), and(eq(videos.createdAt, c.at), lt(videos.id, c.id))) as SQL);
+      }
+      const rows = await db
+        .select()
+        .from(videos)
+        .where(and(...where))
+        .orderBy(desc(videos.createdAt), desc(videos.id))
+        .limit(req.limit + 1);
+      const page = rows.slice(0, req.limit);
+      const last = page.at(-1);
+      return { items: page.map(toRecord), nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import type { Logger, Publisher } from '@reel/events';
+import type { ConfigOf } from '@reel/runtime';
+import type { Storage } from '@reel/storage';
+import type { NatsConnection } from '@nats-io/transport-node';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { configSpec } from './config.ts';
+import { toHttp } from './errors.ts';
+import type { Authenticator } from './plugins/auth.ts';
+import type { Playback } from './playback.ts';
+import { healthRoutes } from './routes/health.ts';
+import { videoRoutes } from './routes/videos/index.ts';
+import { playbackRoutes } from './routes/videos/playback.ts';
+import { ErrorBody, VideoBody } from './schemas/video.ts';
+
+export type GatewayConfig = ConfigOf<typeof configSpec>;
+
+/** What the routes use; tests build the app with real ones against the test stack. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  log: Logger;
+  nc: NatsConnection;
+  publisher: Publisher;
+  storage: Storage;
+  auth: Authenticator;
+  playback: Playback;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    reel: GatewayDeps;
+  }
+}
+
+/** The whole public API as one Fastify instance; main.ts is the only place that listens. */
+export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
+  });
+  app.decorate('reel', deps);
+  app.addSchema(ErrorBody);
+  app.addSchema(VideoBody);
+  await app.register(cors, { origin: true, exposedHeaders: ['Location'], maxAge: 600 });
+  await app.register(multipart, {
+    limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const { status, code, message } = toHttp(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code, message }, 'request refused');
+    reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  await app.register(healthRoutes, { timeoutMs: deps.config.HEALTH_TIMEOUT_MS });
+  await app.register(videoRoutes);
+  await app.register(playbackRoutes);
+  return app;
+}

@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Storage } from '@reel/storage';
+
+/**
+ * Playback links: the gateway serves the (small) playlists itself, signed with an HMAC token
+ * bound to the video and an expiry; segments and images come straight from storage through
+ * presigned URLs that expire with the token. A link stripped of its token, or expired, is refused.
+ */
+export interface Playback {
+  token(videoId: string, now?: number): string;
+  /** The expiry (unix seconds) of a valid token for this video, else undefined. */
+  verify(videoId: string, token: string | undefined, now?: number): number | undefined;
+  /** Rewrites the master so each variant points at the gateway's media playlist with the token. */
+  master(text: string, videoId: string, token: string): string;
+  /** Rewrites a media playlist so each segment URI is a presigned storage URL. */
+  media(text: string, prefix: string, expiresAt: number, now?: number): Promise<string>;
+  /** Rewrites the storyboard VTT so the sprite reference is a presigned storage URL. */
+  storyboard(text: string, imageKey: string, expiresAt: number, now?: number): Promise<string>;
+}
+
+export function createPlayback(opts: { secret: string; ttlSec: number; storage: Storage; baseUrl: string }): Playback {
+  const sign = (payload: string) => createHmac('sha256', opts.secret).update(payload).digest('base64url');
+  const presign = (key: string, expiresAt: number, now: number) =>
+    opts.storage.presignGet(opts.storage.mediaBucket, key, Math.max(60, Math.min(7 * 24 * 3600, expiresAt - Math.floor(now / 1000))));
+  return {
+    token(videoId, now = Date.now()) {
+      const exp = Math.floor(now / 1000) + opts.ttlSec;
+      return `${exp}.${sign(`${videoId}.${exp}`)}`;
+    },
+    verify(videoId, token, now = Date.now()) {
+      const m = /^(\d{1,12})\.([\w-]{43})$/.exec(token ?? '');
+      if (!m?.[1] || !m[2]) return undefined;
+      const exp = Number(m[1]);
+      if (exp <= Math.floor(now / 1000)) return undefined;
+      const want = Buffer.from(sign(`${videoId}.${exp}`));
+      const got = Buffer.from(m[2]);
+      return want.length === got.length && timingSafeEqual(want, got) ? exp : undefined;
+    },
+    master(text, videoId, token) {
+      return text.replace(/^([a-z0-9]+)\/index\.m3u8$/gm, (_, rung: string) => `${opts.baseUrl}/v1/videos/${videoId}/hls/${rung}/index.m3u8?token=${token}`);
+    },
+    async media(text, prefix, expiresAt, now = Date.now()) {
+      const lines = text.split('\n');
+      const out = await Promise.all(lines.map((l) => (l && !l.startsWith('#') ? presign(`${prefix}${l.trim()}`, expiresAt, now) : l)));
+      return out.join('\n');
+    },
+    async storyboard(text, imageKey, expiresAt, now = Date.now()) {
+      const url = await presign(imageKey, expiresAt, now);
+      return text.replace(/^storyboard\.jpg#/gm, `${url}#`);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { healthQuery, request } from '@reel/events';
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+
+export const SERVICES = ['ingest', 'transcoder', 'packager', 'catalog'] as const;
+
+const Health = T.Object({
+  status: T.Union([T.Literal('ok'), T.Literal('degraded')]),
+  services: T.Record(T.String(), T.Union([T.Literal('up'), T.Literal('down')])),
+});
+
+/** GET /v1/health: asks every service for its liveness over NATS; one that does not answer is "down". */
+export async function healthRoutes(app: FastifyInstance, opts: { timeoutMs: number }): Promise<void> {
+  app.get('/v1/health', { schema: { tags: ['health'], response: { 200: Health } } }, async () => {
+    const { nc } = app.reel;
+    const answers = await Promise.all(
+      SERVICES.map((s) =>
+        request(nc, healthQuery(s), {}, { timeoutMs: opts.timeoutMs }).then(
+          () => 'up' as const,
+          () => 'down' as const,
+        ),
+      ),
+    );
+    const services: Record<string, 'up' | 'down'> = { gateway: 'up' };
+    SERVICES.forEach((s, i) => {
+      services[s] = answers[i] ?? 'down';
+    });
+    return { status: answers.every((a) => a === 'up') ? 'ok' : 'degraded', services };
+  });
+}

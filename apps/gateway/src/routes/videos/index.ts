@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { getVideoQuery, listVideosQuery, request, Subjects, type Visibility } from '@reel/events';
+import { keys } from '@reel/storage';
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../../errors.ts';
+import { VideoIdParams } from '../../schemas/video.ts';
+import { present } from './present.ts';
+
+const Accepted = T.Object({ id: T.String(), status: T.Literal('processing') });
+const ListQuery = T.Object({
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: T.Optional(T.String({ maxLength: 200 })),
+  q: T.Optional(T.String({ maxLength: 200 })),
+  status: T.Optional(T.Union([T.Literal('waiting_upload'), T.Literal('processing'), T.Literal('ready'), T.Literal('failed')])),
+});
+const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 404: { $ref: 'Error#' } };
+
+function readFields(fields: Record<string, string>, filename: string | undefined) {
+  const title = (fields.title ?? filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').trim().slice(0, 200) || 'Untitled';
+  const description = fields.description ?? '';
+  if (description.length > 5000) throw new HttpError(400, 'bad_request', 'description is longer than 5000 characters');
+  const visibility = (fields.visibility ?? 'private') as Visibility;
+  if (visibility !== 'private' && visibility !== 'public') throw new HttpError(400, 'bad_request', 'visibility must be "private" or "public"');
+  return { title, description, visibility };
+}
+
+export async function videoRoutes(app: FastifyInstance): Promise<void> {
+  const { auth, storage, publisher, nc, config, playback } = app.reel;
+  const baseUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+
+  /**
+   * Multipart upload: the `file` part is streamed to storage as it arrives (never buffered whole,
+   * never written to the gateway's disk); the object key comes from the new video id only.
+   */
+  app.post(
+    '/v1/videos',
+    {
+      schema: { tags: ['videos'], consumes: ['multipart/form-data'], response: { 202: Accepted, ...errors, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } } },
+    },
+    async (req, reply) => {
+      const ownerId = await auth.require(req.headers.authorization);
+      if (!req.isMultipart()) throw new HttpError(415, 'unsupported_media_type', 'send multipart/form-data with the video in a "file" part');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > config.MAX_UPLOAD_BYTES + 64 * 1024)
+        throw new HttpError(413, 'too_large', `the upload is larger than the limit of ${config.MAX_UPLOAD_BYTES} bytes`);
+      const videoId = randomUUID();
+      const key = keys.source(videoId);
+      const fields: Record<string, string> = {};
+      let file: { size: number; filename?: string; contentType?: string } | undefined;
+      try {
+        for await (const part of req.parts()) {
+          if (part.type !== 'file') {
+            fields[part.fieldname] = String(part.value);
+            continue;
+          }
+          if (part.fieldname !== 'file' || file) {
+            part.file.resume();
+            continue;
+          }
+          let size = 0;
+          const counter = new PassThrough({
+            transform(chunk, _enc, cb) {
+              size += chunk.length;
+              cb(null, chunk);
+            },
+          });
+          await Promise.all([pipeline(part.file, counter), storage.putStream(storage.sourceBucket, key, counter, part.mimetype)]);
+          if (part.file.truncated) throw new HttpError(413, 'too_large', `the file is larger than the limit of ${config.MAX_UPLOAD_BYTES} bytes`);
+          file = { size, filename: part.filename, contentType: part.mimetype };
+        }
+        if (!file) throw new HttpError(400, 'bad_request', 'the form has no "file" part');
+        const meta = readFields(fields, file.filename);
+        await publisher.publish(
+          Subjects.uploaded,
+          {
+            videoId,
+            ownerId,
+            ...meta,
+            source: {
+              bucket: storage.sourceBucket,
+              key,
+              size: file.size,
+              ...(file.filename ? { filename: file.filename.slice(0, 512) } : {}),
+              ...(file.contentType ? { contentType: file.contentType.slice(0, 256) } : {}),
+            },
+          },
+          { id: `${videoId}.uploaded` },
+        );
+      } catch (err) {
+        // nothing of a refused upload is kept
+        await storage.client.removeObject(storage.sourceBucket, key).catch(() => {});
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, 'too_large', `the file is larger than the limit of ${config.MAX_UPLOAD_BYTES} bytes`);
+        throw err;
+      }
+      reply.code(202).header('Location', `/v1/videos/${videoId}`);
+      return { id: videoId, status: 'processing' as const };
+    },
+  );
+
+  app.get('/v1/videos/:id', { schema: { tags: ['videos'], params: VideoIdParams, response: { 200: { $ref: 'Video#' }, ...errors } } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const viewer = await auth.viewer(req.headers.authorization);
+    const record = await request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
+    return present(record, { playback, storage, baseUrl });
+  });
+
+  app.get(
+    '/v1/videos',
+    {
+      schema: {
+        tags: ['videos'],
+        querystring: ListQuery,
+        response: { 200: T.Object({ items: T.Array(T.Ref('Video')), nextCursor: T.Union([T.String(), T.Null()]) }), ...errors },
+      },
+    },
+    async (req) => {
+      const ownerId = await auth.require(req.headers.authorization);
+      const q = req.query as { limit?: number; cursor?: string; q?: string; status?: 'waiting_upload' | 'processing' | 'ready' | 'failed' };
+      const page = await request(nc, listVideosQuery, {
+        ownerId,
+        limit: q.limit ?? 20,
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+        ...(q.q ? { q: q.q } : {}),
+        ...(q.status ? { status: q.status } : {}),
+      });
+      return { items: await Promise.all(page.items.map((v) => present(v, { playback, storage, baseUrl }))), nextCursor: page.nextCursor };
+    },
+  );
+}

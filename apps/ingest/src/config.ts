@@ -1,0 +1,3 @@
+import { ffmpegSpec, limitsSpec, s3Spec } from '@reel/runtime';
+
+export const configSpec = { ...s3Spec, ...ffmpegSpec, ...limitsSpec } as const;

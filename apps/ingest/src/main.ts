@@ -1,0 +1,8 @@
+import { startTelemetry } from '@reel/telemetry';
+
+const telemetry = startTelemetry({ serviceName: 'ingest' });
+const { runService } = await import('@reel/runtime');
+const { configSpec } = await import('./config.ts');
+const { buildApp } = await import('./app.ts');
+
+runService({ name: 'ingest', spec: configSpec, env: process.env, build: buildApp, onStopped: telemetry.shutdown });

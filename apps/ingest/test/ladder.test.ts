@@ -1,0 +1,84 @@
+import type { Probe } from '@reel/events';
+import t from 'tap';
+import { planLadder } from '../src/ladder.ts';
+import { interpretProbe } from '../src/probe.ts';
+
+const probe = (p: Partial<Probe>): Probe => ({
+  durationSec: 10,
+  width: 1920,
+  height: 1080,
+  displayWidth: 1920,
+  displayHeight: 1080,
+  rotation: 0,
+  fps: 30,
+  videoCodec: 'h264',
+  pixFmt: 'yuv420p',
+  bitrate: 8_000_000,
+  hasAudio: true,
+  container: 'mp4',
+  ...p,
+});
+
+t.test('a 1080p source gets five rungs, none above it, all even', async (t) => {
+  const l = planLadder(probe({}));
+  t.same(
+    l.map((r) => r.name),
+    ['1080p', '720p', '480p', '360p', '240p'],
+  );
+  for (const r of l) {
+    t.equal(r.width % 2, 0);
+    t.equal(r.height % 2, 0);
+    t.ok(Math.abs(r.width / r.height - 16 / 9) < 0.02, `${r.name} keeps 16:9`);
+    t.ok(r.maxrate > r.videoBitrate && r.bufsize > r.videoBitrate);
+    t.equal(r.audioBitrate !== undefined, true);
+  }
+});
+
+t.test('never above the source: a 720p source has no 1080p rung', async (t) => {
+  t.same(
+    planLadder(probe({ width: 1280, height: 720, displayWidth: 1280, displayHeight: 720 })).map((r) => r.name),
+    ['720p', '480p', '360p', '240p'],
+  );
+});
+
+t.test('portrait (rotated phone video) stays portrait', async (t) => {
+  const l = planLadder(probe({ width: 1920, height: 1080, rotation: 90, displayWidth: 1080, displayHeight: 1920 }));
+  t.equal(l[0]?.width, 1080);
+  t.equal(l[0]?.height, 1920);
+  for (const r of l) t.ok(r.height > r.width, `${r.name} is portrait`);
+});
+
+t.test('bitrate is capped by the source’s own bitrate', async (t) => {
+  const l = planLadder(probe({ bitrate: 1_000_000 }));
+  t.ok((l[0]?.videoBitrate ?? 0) <= 1_100_000, `top rung ${l[0]?.videoBitrate} ≤ 1.1 × source`);
+  t.ok(
+    l.every((r) => r.videoBitrate >= 150_000),
+    'with a floor',
+  );
+});
+
+t.test('a tiny or odd-sized source gets one rung at its own even size; no audio means no audio bitrate', async (t) => {
+  const l = planLadder(probe({ width: 177, height: 101, displayWidth: 177, displayHeight: 101, hasAudio: false }));
+  t.equal(l.length, 1);
+  t.same([l[0]?.width, l[0]?.height], [176, 100]);
+  t.equal(l[0]?.audioBitrate, undefined);
+});
+
+t.test('high frame rates are kept on top rungs and halved below 480p', async (t) => {
+  const l = planLadder(probe({ fps: 60 }));
+  t.equal(l[0]?.fps, 60);
+  t.equal(l.at(-1)?.fps, 30);
+});
+
+t.test('interpretProbe says why a file is not a video', async (t) => {
+  t.throws(() => interpretProbe({ streams: [{ codec_type: 'audio', codec_name: 'aac' }], format: { duration: '3' } }), { code: 'no_video_stream' });
+  t.throws(() => interpretProbe({ streams: [{ codec_type: 'video', codec_name: 'png', width: 10, height: 10, nb_frames: '1' }], format: {} }), {
+    code: 'not_a_video',
+  });
+  t.throws(() => interpretProbe({ streams: [], format: {} }), { code: 'unsupported_format' });
+  const p = interpretProbe({
+    streams: [{ codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080, avg_frame_rate: '30000/1001', side_data_list: [{ rotation: -90 }] }],
+    format: { duration: '5.0', bit_rate: '4000000', format_name: 'mov,mp4' },
+  });
+  t.same([p.displayWidth, p.displayHeight, p.rotation, p.fps, p.hasAudio], [1080, 1920, 270, 29.97, false]);
+});

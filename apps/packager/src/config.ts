@@ -1,0 +1,3 @@
+import { s3Spec } from '@reel/runtime';
+
+export const configSpec = { ...s3Spec } as const;

@@ -1,0 +1,67 @@
+import ffmpeg from 'fluent-ffmpeg';
+import { RetryableError } from '@reel/events';
+
+export interface FfmpegRun {
+  /** ffmpeg binary (resolveFfmpeg). */
+  bin: string;
+  input: string;
+  inputOptions?: string[];
+  outputOptions: string[];
+  output: string;
+  signal?: AbortSignal;
+  /** Seconds of output written so far, as ffmpeg reports it. */
+  onProgress?: (outSec: number) => void;
+}
+
+export class FfmpegError extends Error {
+  override name = 'FfmpegError';
+  readonly stderr: string;
+  constructor(message: string, stderr: string, options?: ErrorOptions) {
+    super(message, options);
+    this.stderr = stderr;
+  }
+}
+export const isFfmpegError = (err: unknown): err is FfmpegError => err instanceof FfmpegError;
+
+const timemarkSec = (t: string) => t.split(':').reduce((acc, p) => acc * 60 + Number(p), 0);
+
+/**
+ * Runs one ffmpeg command through fluent-ffmpeg (kept this thin on purpose: fluent-ffmpeg is
+ * unmaintained). The process is killed when `signal` aborts. Rejects with FfmpegError carrying
+ * the last lines of stderr, or RetryableError when it was stopped.
+ */
+export function runFfmpeg(run: FfmpegRun): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (run.signal?.aborted) return reject(new RetryableError('ffmpeg not started: aborted'));
+    const tail: string[] = [];
+    const cmd = ffmpeg({ logger: undefined })
+      .setFfmpegPath(run.bin)
+      .input(run.input)
+      .inputOptions(run.inputOptions ?? [])
+      .outputOptions(run.outputOptions)
+      .output(run.output)
+      .on('stderr', (line: string) => {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      })
+      .on('progress', (p: { timemark?: string }) => {
+        if (p.timemark) run.onProgress?.(timemarkSec(p.timemark));
+      })
+      .on('end', () => {
+        run.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      })
+      .on('error', (err: Error) => {
+        run.signal?.removeEventListener('abort', onAbort);
+        if (run.signal?.aborted) return reject(new RetryableError('ffmpeg was stopped', { cause: run.signal.reason }));
+        const detail = tail
+          .filter((l) => !/^\s*(frame=|size=|Press \[q\])/.test(l))
+          .slice(-6)
+          .join('\n');
+        reject(new FfmpegError(`ffmpeg failed: ${detail || err.message}`, tail.join('\n'), { cause: err }));
+      });
+    const onAbort = () => cmd.kill('SIGKILL');
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+    cmd.run();
+  });
+}

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type ChunkRendition, type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
+import { keys, type Storage } from '@reel/storage';
+import { codecsFor, ladderArgs, parseMediaPlaylist } from '../encode.ts';
+import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
+
+const execFileP = promisify(execFile);
+
+export interface TranscodeDeps {
+  storage: Storage;
+  publisher: Publisher;
+  ffmpeg: string;
+  ffprobe: string;
+  preset: string;
+  workDir?: string;
+}
+
+/** H.264 level x264 chose for a segment (e.g. 31), read back so CODECS tells the truth. */
+async function h264Level(ffprobe: string, file: string): Promise<number> {
+  const { stdout } = await execFileP(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=level', '-of', 'csv=p=0', file]);
+  const level = Number.parseInt(stdout.trim(), 10);
+  return Number.isFinite(level) && level > 0 ? level : 40;
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+/**
+ * video.transcode.requested → one ffmpeg run (one decode, every rung), segments uploaded under
+ * deterministic keys, a chunk manifest written, then video.transcoded. Temp files are removed
+ * whatever happens; ffmpeg is killed when the handler is aborted.
+ */
+export function createTranscodeHandler(deps: TranscodeDeps) {
+  return async (d: EventData<'video.transcode.requested'>, ctx: HandlerContext): Promise<void> => {
+    const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'reel-transcode-'));
+    try {
+      const source = join(dir, 'source');
+      await deps.storage.download(d.source.bucket, d.source.key, source);
+      const outDir = join(dir, 'out');
+      await Promise.all(d.ladder.map((_, i) => mkdir(join(outDir, String(i)), { recursive: true })));
+      const args = ladderArgs({ ladder: d.ladder, chunk: d.chunk, audio: d.audio, segmentSec: d.segmentSec, outDir, preset: deps.preset });
+      let lastReport = 0;
+      const started = Date.now();
+      try {
+        await runFfmpeg({
+          bin: deps.ffmpeg,
+          input: source,
+          ...args,
+          signal: ctx.signal,
+          onProgress: (sec) => {
+            if (Date.now() - lastReport < 2000) return;
+            lastReport = Date.now();
+            const done = (d.chunk.startSec + Math.min(sec, d.chunk.durationSec)) / (d.chunk.startSec + d.chunk.durationSec);
+            deps.publisher
+              .publish(Subjects.progress, { videoId: d.videoId, stage: 'transcode', percent: Math.min(99, Math.round(done * 100)) })
+              .catch((err) => ctx.log.warn({ err }, 'progress not published'));
+          },
+        });
+      } catch (err) {
+        if (isFfmpegError(err)) throw new PermanentError('transcode_failed', err.message, { cause: err });
+        throw err;
+      }
+      const seconds = (Date.now() - started) / 1000;
+      ctx.log.info({ seconds, speed: Math.round((d.chunk.durationSec / seconds) * 100) / 100, rungs: d.ladder.length }, 'chunk encoded');
+      const renditions: ChunkRendition[] = [];
+      for (const [i, rung] of d.ladder.entries()) {
+        const rungDir = join(outDir, String(i));
+        const listed = parseMediaPlaylist(await readFile(join(rungDir, 'index.m3u8'), 'utf8'));
+        if (listed.length === 0) throw new PermanentError('transcode_failed', `ffmpeg produced no segments for ${rung.name}`);
+        const level = await h264Level(deps.ffprobe, join(rungDir, listed[0]?.file ?? ''));
+        const segments = await Promise.all(
+          listed.map(async (s, n) => ({
+            key: keys.segment(d.videoId, rung.name, d.chunk.index, n),
+            durationSec: s.durationSec,
+            bytes: (await stat(join(rungDir, s.file))).size,
+            file: join(rungDir, s.file),
+          })),
+        );
+        await inBatches(segments, 6, async (s) => {
+          await deps.storage.putFile(deps.storage.mediaBucket, s.key, s.file, 'video/mp2t');
+        });
+        renditions.push({ rung, codecs: codecsFor(level, d.audio), segments: segments.map(({ file: _f, ...s }) => s) });
+        ctx.working();
+      }
+      const manifest = { bucket: deps.storage.sourceBucket, key: keys.chunkManifest(d.videoId, d.chunk.index) };
+      await deps.storage.putText(manifest.bucket, manifest.key, JSON.stringify({ chunk: d.chunk, renditions }), 'application/json');
+      await deps.publisher.publish(Subjects.transcoded, { videoId: d.videoId, chunk: d.chunk, renditions, manifest }, { id: `${ctx.envelope.id}.done` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}

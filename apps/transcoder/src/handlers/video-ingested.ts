@@ -1,0 +1,82 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
+import { keys, type Storage } from '@reel/storage';
+import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
+import { planStoryboard, storyboardVtt, thumbnailTimes } from '../thumbnails.ts';
+
+export interface ThumbnailDeps {
+  storage: Storage;
+  publisher: Publisher;
+  ffmpeg: string;
+  workDir?: string;
+}
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+const JPEG = ['-f', 'image2', '-update', '1', '-frames:v', '1', '-q:v', '3'];
+
+/**
+ * video.ingested → a poster, five thumbnails and a storyboard sprite with its WebVTT, read
+ * straight from the source through a presigned URL (seeking, not downloading the whole file).
+ */
+export function createThumbnailsHandler(deps: ThumbnailDeps) {
+  return async (d: EventData<'video.ingested'>, ctx: HandlerContext): Promise<void> => {
+    const { storage } = deps;
+    const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'reel-thumbs-'));
+    try {
+      const url = await storage.presignGet(d.source.bucket, d.source.key, 3600);
+      const { durationSec, displayWidth: w, displayHeight: h } = d.probe;
+      const frame = async (atSec: number, width: number, file: string) => {
+        const height = even((width * h) / w);
+        await runFfmpeg({
+          bin: deps.ffmpeg,
+          input: url,
+          inputOptions: ['-ss', String(atSec)],
+          outputOptions: ['-vf', `scale=${even(width)}:${height}`, ...JPEG],
+          output: join(dir, file),
+          signal: ctx.signal,
+        });
+        return join(dir, file);
+      };
+      const posterAt = Math.min(durationSec / 3, 5);
+      const poster = await frame(posterAt, Math.min(1280, w), 'poster.jpg');
+      await storage.putFile(storage.mediaBucket, keys.poster(d.videoId), poster, 'image/jpeg');
+      const thumbnails: string[] = [];
+      for (const [i, t] of thumbnailTimes(durationSec).entries()) {
+        const file = await frame(t, Math.min(320, w), `thumb-${i}.jpg`);
+        const key = keys.thumbnail(d.videoId, i);
+        await storage.putFile(storage.mediaBucket, key, file, 'image/jpeg');
+        thumbnails.push(key);
+      }
+      const plan = planStoryboard(durationSec, w, h);
+      await runFfmpeg({
+        bin: deps.ffmpeg,
+        input: url,
+        outputOptions: ['-vf', `fps=1/${plan.intervalSec},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`, ...JPEG],
+        output: join(dir, 'storyboard.jpg'),
+        signal: ctx.signal,
+      });
+      const image = keys.storyboard(d.videoId);
+      const vtt = keys.storyboardVtt(d.videoId);
+      await storage.putFile(storage.mediaBucket, image, join(dir, 'storyboard.jpg'), 'image/jpeg');
+      await storage.putText(storage.mediaBucket, vtt, storyboardVtt(plan, durationSec, 'storyboard.jpg'), 'text/vtt');
+      await deps.publisher.publish(
+        Subjects.thumbnailsCreated,
+        {
+          videoId: d.videoId,
+          bucket: storage.mediaBucket,
+          poster: keys.poster(d.videoId),
+          thumbnails,
+          storyboard: { image, vtt, columns: plan.columns, rows: plan.rows, intervalSec: plan.intervalSec },
+        },
+        { id: `${ctx.envelope.id}.thumbnails` },
+      );
+    } catch (err) {
+      if (isFfmpegError(err)) throw new PermanentError('thumbnails_failed', err.message, { cause: err });
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { type Static, type TSchema, Type as T } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { InvalidMessageError } from './errors.ts';
+import * as S from './schemas.ts';
+
+/** One subject's contract: the version producers emit, its schema, and upcasters from older versions. */
+export interface EventDef<Schema extends TSchema = TSchema> {
+  readonly version: number;
+  readonly schema: Schema;
+  /** `upcasters[n]` turns version-n data into version n+1 data. */
+  readonly upcasters?: Readonly<Record<number, (data: unknown) => unknown>>;
+}
+
+export type Registry = Readonly<Record<string, EventDef>>;
+
+/**
+ * Every event subject of the platform. The JetStream stream captures `video.>`;
+ * other files import these names, never spell them.
+ */
+export const registry = {
+  'video.uploaded': { version: 1, schema: S.VideoUploadedV1 },
+  'video.ingested': { version: 1, schema: S.VideoIngestedV1 },
+  'video.transcode.requested': { version: 1, schema: S.TranscodeRequestedV1 },
+  'video.transcoded': { version: 1, schema: S.VideoTranscodedV1 },
+  'video.thumbnails.created': { version: 1, schema: S.ThumbnailsCreatedV1 },
+  'video.progress': { version: 1, schema: S.ProgressV1 },
+  'video.playable': { version: 1, schema: S.PlayableV1 },
+  'video.packaged': { version: 1, schema: S.PackagedV1 },
+  'video.failed': { version: 1, schema: S.FailedV1 },
+  'video.deleted': { version: 1, schema: S.DeletedV1 },
+} as const satisfies Registry;
+
+export type PlatformRegistry = typeof registry;
+export type Subject<R extends Registry = PlatformRegistry> = keyof R & string;
+export type EventData<K extends Subject<R>, R extends Registry = PlatformRegistry> = Static<R[K]['schema']>;
+
+/** Named constants for the subjects, so call sites read `Subjects.uploaded`. */
+export const Subjects = {
+  uploaded: 'video.uploaded',
+  ingested: 'video.ingested',
+  transcodeRequested: 'video.transcode.requested',
+  transcoded: 'video.transcoded',
+  thumbnailsCreated: 'video.thumbnails.created',
+  progress: 'video.progress',
+  playable: 'video.playable',
+  packaged: 'video.packaged',
+  failed: 'video.failed',
+  deleted: 'video.deleted',
+} as const satisfies Record<string, Subject>;
+
+/** The stream that stores every video event. */
+export const VIDEO_STREAM = 'VIDEO';
+export const VIDEO_SUBJECTS = 'video.>';
+
+const EnvelopeSchema = T.Object({
+  id: T.String({ minLength: 1, maxLength: 256 }),
+  type: T.String({ minLength: 1 }),
+  version: T.Integer({ minimum: 1 }),
+  occurredAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+  data: T.Unknown(),
+});
+
+/** What travels on the wire for every event. Read-only once made. */
+export interface Envelope<D = unknown> {
+  readonly id: string;
+  readonly type: string;
+  readonly version: number;
+  readonly occurredAt: string;
+  readonly data: D;
+}
+
+function problemsOf(schema: TSchema, value: unknown): string[] {
+  return [...Value.Errors(schema, value)].slice(0, 10).map((e) => `${e.path || '/'} ${e.message}`);
+}
+
+/** Builds the envelope of a new event after validating `data` against the subject's latest schema. */
+export function makeEnvelope<R extends Registry, K extends Subject<R>>(
+  reg: R,
+  subject: K,
+  data: EventData<K, R>,
+  opts: { id?: string; occurredAt?: Date } = {},
+): Envelope<EventData<K, R>> {
+  const def = reg[subject];
+  if (!def) throw new InvalidMessageError(`unknown subject ${subject}`);
+  const problems = problemsOf(def.schema, data);
+  if (problems.length) throw new InvalidMessageError(`invalid ${subject} event`, problems);
+  return Object.freeze({
+    id: opts.id ?? randomUUID(),
+    type: subject,
+    version: def.version,
+    occurredAt: (opts.occurredAt ?? new Date()).toISOString(),
+    data,
+  });
+}
+
+/**
+ * Parses, upcasts and validates a message body. Throws InvalidMessageError with the reasons
+ * when the bytes are not an envelope, the subject or version is unknown, or the data is invalid.
+ */
+export function decodeEnvelope<R extends Registry>(reg: R, subject: string, body: Uint8Array | string): Envelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body));
+  } catch (err) {
+    throw new InvalidMessageError(`${subject} message is not JSON`, [], { cause: err });
+  }
+  const envProblems = problemsOf(EnvelopeSchema, raw);
+  if (envProblems.length) throw new InvalidMessageError(`${subject} message is not an envelope`, envProblems);
+  const env = raw as Envelope;
+  const def = reg[subject] as EventDef | undefined;
+  if (!def) throw new InvalidMessageError(`unknown subject ${subject}`);
+  if (env.type !== subject) throw new InvalidMessageError(`envelope type ${env.type} does not match subject ${subject}`);
+  if (env.version > def.version) throw new InvalidMessageError(`${subject} version ${env.version} is newer than this service knows (${def.version})`);
+  let data = env.data;
+  for (let v = env.version; v < def.version; v++) {
+    const up = def.upcasters?.[v];
+    if (!up) throw new InvalidMessageError(`${subject} has no upcaster from version ${v}`);
+    data = up(data);
+  }
+  const problems = problemsOf(def.schema, data);
+  if (problems.length) throw new InvalidMessageError(`invalid ${subject} event`, problems);
+  return Object.freeze({ ...env, version: def.version, data });
+}

@@ -1,0 +1,65 @@
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type EventData, makeEnvelope, type PlatformRegistry, type Registry, registry, type Subject } from './contract.ts';
+import { injectTrace, tracer } from './trace.ts';
+
+export interface PublishOptions {
+  /**
+   * The event id, also sent as `Nats-Msg-Id` so JetStream drops a repeat inside the duplicate
+   * window. Handlers pass a deterministic id (derived from the event they handle) so that a
+   * redelivered message republishes the same event instead of a new one.
+   */
+  id?: string;
+}
+
+export interface PublishResult {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+/** A typed publisher bound to one connection and registry. */
+export interface Publisher<R extends Registry = PlatformRegistry> {
+  publish<K extends Subject<R>>(subject: K, data: EventData<K, R>, opts?: PublishOptions): Promise<PublishResult>;
+}
+
+/**
+ * Validates `data`, wraps it in an envelope, and publishes it to JetStream with the event id as
+ * `Nats-Msg-Id` and the current trace context in the headers, under a PRODUCER span.
+ */
+export function createPublisher<R extends Registry = PlatformRegistry>(nc: NatsConnection, reg: R = registry as unknown as R): Publisher<R> {
+  const js: JetStreamClient = jetstream(nc);
+  return {
+    async publish(subject, data, opts = {}) {
+      const env = makeEnvelope(reg, subject, data, { id: opts.id });
+      const span = tracer.startSpan(`${subject} publish`, {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'publish',
+          'messaging.destination.name': subject,
+          'messaging.message.id': env.id,
+          ...videoAttr(data),
+        },
+      });
+      try {
+        const hdrs = injectTrace(trace.setSpan(context.active(), span));
+        const ack = await js.publish(subject, JSON.stringify(env), { msgID: env.id, headers: hdrs });
+        span.setAttribute('messaging.nats.stream_sequence', ack.seq);
+        return { id: env.id, seq: ack.seq, duplicate: ack.duplicate };
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}
+
+function videoAttr(data: unknown): Record<string, string> {
+  const id = (data as { videoId?: unknown })?.videoId;
+  return typeof id === 'string' ? { 'reel.video.id': id } : {};
+}

@@ -1,0 +1,73 @@
+import type { EventData, Subject } from '../src/mod.ts';
+
+export const VIDEO = '6f1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
+const rung = { name: '720p', width: 1280, height: 720, videoBitrate: 2_800_000, maxrate: 4_200_000, bufsize: 5_600_000, audioBitrate: 128_000, fps: 30 };
+const probe = {
+  durationSec: 10,
+  width: 1920,
+  height: 1080,
+  displayWidth: 1920,
+  displayHeight: 1080,
+  rotation: 0,
+  fps: 30,
+  videoCodec: 'h264',
+  pixFmt: 'yuv420p',
+  bitrate: 5_000_000,
+  hasAudio: true,
+  container: 'mov,mp4',
+};
+const chunk = { index: 0, count: 1, startSec: 0, durationSec: 10 };
+const src = { bucket: 'reel-sources', key: `sources/${VIDEO}/original` };
+
+/** One valid and one invalid payload per subject: a subject added without fixtures fails to compile. */
+export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown } } = {
+  'video.uploaded': {
+    valid: { videoId: VIDEO, ownerId: 'u1', title: 'Cat', description: '', visibility: 'private', source: { ...src, size: 1234, filename: 'cat.mp4' } },
+    invalid: { videoId: VIDEO, ownerId: 'u1', title: 'Cat', description: '', visibility: 'secret', source: { ...src, size: -1 } },
+  },
+  'video.ingested': {
+    valid: { videoId: VIDEO, source: src, probe, ladder: [rung], chunks: [chunk], segmentSec: 4 },
+    invalid: { videoId: VIDEO, source: src, probe, ladder: [], chunks: [chunk], segmentSec: 4 },
+  },
+  'video.transcode.requested': {
+    valid: { videoId: VIDEO, source: src, chunk, ladder: [rung], audio: true, segmentSec: 4 },
+    invalid: { videoId: VIDEO, source: src, chunk, ladder: [{ ...rung, width: 1281 }], audio: true, segmentSec: 4 },
+  },
+  'video.transcoded': {
+    valid: {
+      videoId: VIDEO,
+      chunk,
+      renditions: [{ rung, codecs: 'avc1.64001f,mp4a.40.2', segments: [{ key: `videos/${VIDEO}/hls/720p/seg-0000-00000.ts`, durationSec: 4, bytes: 100 }] }],
+      manifest: { bucket: 'reel-sources', key: `work/${VIDEO}/chunk-0000.json` },
+    },
+    invalid: { videoId: VIDEO, chunk, renditions: [], manifest: src },
+  },
+  'video.thumbnails.created': {
+    valid: {
+      videoId: VIDEO,
+      bucket: 'reel-media',
+      poster: 'p.jpg',
+      thumbnails: ['t.jpg'],
+      storyboard: { image: 's.jpg', vtt: 's.vtt', columns: 10, rows: 1, intervalSec: 1 },
+    },
+    invalid: { videoId: VIDEO, bucket: 'reel-media', poster: 'p.jpg', thumbnails: 't.jpg' },
+  },
+  'video.progress': { valid: { videoId: VIDEO, stage: 'transcode', percent: 42 }, invalid: { videoId: VIDEO, stage: 'transcode', percent: 420 } },
+  'video.playable': { valid: { videoId: VIDEO, master: src }, invalid: { videoId: VIDEO } },
+  'video.packaged': {
+    valid: {
+      videoId: VIDEO,
+      master: src,
+      durationSec: 10,
+      renditions: [
+        { name: '720p', width: 1280, height: 720, bandwidth: 3_000_000, averageBandwidth: 2_900_000, codecs: 'avc1.64001f', frameRate: 30, playlist: 'x' },
+      ],
+    },
+    invalid: { videoId: VIDEO, master: src, durationSec: 10, renditions: [{ name: '720p' }] },
+  },
+  'video.failed': {
+    valid: { videoId: VIDEO, stage: 'ingest', code: 'not_a_video', message: 'the file is a still image' },
+    invalid: { videoId: VIDEO, stage: 'somewhere', code: 'Not A Code!', message: 'x' },
+  },
+  'video.deleted': { valid: { videoId: VIDEO, ownerId: 'u1' }, invalid: { videoId: 'not-a-uuid', ownerId: 'u1' } },
+};

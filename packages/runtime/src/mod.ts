@@ -1,0 +1,8 @@
+/** @reel/runtime — what every app needs once: config, logger, NATS connection, lifecycle. */
+export * from './config.ts';
+export * from './ffmpeg.ts';
+export * from './lifecycle.ts';
+export * from './logger.ts';
+export * from './nats.ts';
+export * from './service.ts';
+export * from './token.ts';

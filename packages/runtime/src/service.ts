@@ -1,0 +1,58 @@
+import { createPublisher, ensureVideoStream, type Logger, type Publisher } from '@reel/events';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type ConfigOf, type ConfigSpec, loadConfig, natsSpec } from './config.ts';
+import { createShutdown, exitOnSignals, serveHealth, type Shutdown } from './lifecycle.ts';
+import { createLogger } from './logger.ts';
+import { connectNats } from './nats.ts';
+
+/** What every app's buildApp() receives. */
+export interface ServiceDeps<C> {
+  readonly config: C;
+  readonly log: Logger;
+  readonly nc: NatsConnection;
+  readonly publisher: Publisher;
+  /** Register what the app opens; it is closed in reverse order on shutdown. */
+  readonly shutdown: Shutdown;
+}
+
+export interface BootOptions<S extends ConfigSpec> {
+  name: string;
+  spec: S;
+  env: Record<string, string | undefined>;
+  build: (deps: ServiceDeps<ConfigOf<S & typeof natsSpec>>) => Promise<void>;
+  /** Extra closer run last (telemetry flush). */
+  onStopped?: () => Promise<void>;
+}
+
+/**
+ * Config → logger → NATS → stream → app → liveness, in that order, with every step registered
+ * for shutdown (drain NATS last). Returns the shutdown handle; main.ts wires it to signals.
+ */
+export async function bootService<S extends ConfigSpec>(opts: BootOptions<S>): Promise<{ shutdown: Shutdown; log: Logger }> {
+  const config = loadConfig({ ...natsSpec, ...opts.spec }, opts.env) as ConfigOf<S & typeof natsSpec>;
+  const base = config as unknown as ConfigOf<typeof natsSpec>;
+  const log = createLogger(opts.name, base.LOG_LEVEL);
+  const shutdown = createShutdown(log);
+  if (opts.onStopped) shutdown.add('telemetry', opts.onStopped);
+  const nc = await connectNats(base.NATS_URL, opts.name, log);
+  shutdown.add('nats', () => nc.drain());
+  await ensureVideoStream(nc, { replicas: base.NATS_STREAM_REPLICAS });
+  const publisher = createPublisher(nc);
+  await opts.build({ config, log, nc, publisher, shutdown });
+  const health = serveHealth(nc, opts.name, log);
+  shutdown.add('health', () => health.unsubscribe());
+  log.info({ nats: base.NATS_URL }, `${opts.name} started`);
+  return { shutdown, log };
+}
+
+/** The whole of a main.ts: boot, exit 1 with every config problem on failure, stop on signals. */
+export function runService<S extends ConfigSpec>(opts: BootOptions<S>): void {
+  bootService(opts).then(
+    ({ shutdown, log }) => exitOnSignals(shutdown, log),
+    (err) => {
+      const log = createLogger(opts.name);
+      log.error({ err }, `${opts.name} failed to start: ${(err as Error).message}`);
+      setTimeout(() => process.exit(1), 50);
+    },
+  );
+}

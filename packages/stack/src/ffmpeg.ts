@@ -1,0 +1,9 @@
+import { resolveFfmpeg } from '@reel/runtime';
+import { aptInstall, hasCommand } from './apt.ts';
+
+export function ensureFfmpegInstalled(log?: (line: string) => void): void {
+  const { ffmpeg, ffprobe } = resolveFfmpeg();
+  if (!hasCommand(ffmpeg) || !hasCommand(ffprobe)) aptInstall(['ffmpeg'], log);
+}
+
+export { resolveFfmpeg };

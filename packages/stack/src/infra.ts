@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { ensureFfmpegInstalled, resolveFfmpeg } from './ffmpeg.ts';
+import { ensureNatsInstalled, startNatsServer } from './nats-server.ts';
+import { ensurePostgresInstalled, startPostgres } from './postgres.ts';
+import { ensureS3ServerInstalled, startS3Server } from './s3-server.ts';
+
+export interface InfraOptions {
+  /** Where servers keep their state (JetStream store, Postgres cluster, S3 objects). */
+  dir: string;
+  /** Variables the user set: NATS_URL, DATABASE_URL, S3_ENDPOINT (+ keys) are used instead of starting a server. */
+  env?: Record<string, string | undefined>;
+  /** Database to create in a Postgres we start. */
+  database?: string;
+  /** Fixed ports for `npm start` (0 or absent = any free port). */
+  ports?: { nats?: number; postgres?: number; s3?: number };
+  log?: (source: string, line: string) => void;
+}
+
+export interface Infra {
+  /** The variables that point the apps at this infrastructure. */
+  readonly env: Readonly<Record<string, string>>;
+  /** What was started here, by name (the rest came from the environment). */
+  readonly started: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up on loopback whatever the platform needs and the environment does not already
+ * provide, installing missing system packages (apt) on the way. Used by `npm start` and by the
+ * integration tests, so both run against the same real servers.
+ */
+export async function startInfra(opts: InfraOptions): Promise<Infra> {
+  const given = opts.env ?? {};
+  const log = opts.log ?? (() => {});
+  const say = (line: string) => log('stack', line);
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const env: Record<string, string> = {};
+  mkdirSync(opts.dir, { recursive: true });
+  try {
+    ensureFfmpegInstalled(say);
+    const { ffmpeg, ffprobe } = resolveFfmpeg(given);
+    env.FFMPEG_PATH = ffmpeg;
+    env.FFPROBE_PATH = ffprobe;
+
+    const tasks: Promise<void>[] = [];
+    if (given.NATS_URL) env.NATS_URL = given.NATS_URL;
+    else {
+      ensureNatsInstalled(say);
+      tasks.push(
+        startNatsServer({ dir: join(opts.dir, 'nats'), port: opts.ports?.nats, log: (l) => log('nats', l) }).then((h) => {
+          stops.push({ name: 'nats', stop: h.stop });
+          env.NATS_URL = h.url;
+        }),
+      );
+    }
+    if (given.DATABASE_URL) env.DATABASE_URL = given.DATABASE_URL;
+    else {
+      ensurePostgresInstalled(say);
+      tasks.push(
+        startPostgres({ dir: join(opts.dir, 'postgres'), port: opts.ports?.postgres, log: (l) => log('postgres', l) }).then(async (h) => {
+          stops.push({ name: 'postgres', stop: h.stop });
+          env.DATABASE_URL = await createDatabase(h.adminUrl, opts.database ?? 'reel');
+        }),
+      );
+    }
+    if (given.S3_ENDPOINT) {
+      env.S3_ENDPOINT = given.S3_ENDPOINT;
+    } else {
+      ensureS3ServerInstalled(say);
+      tasks.push(
+        startS3Server({ dir: join(opts.dir, 's3'), port: opts.ports?.s3, log: (l) => log('s3', l) }).then((h) => {
+          stops.push({ name: 's3', stop: h.stop });
+          Object.assign(env, { S3_ENDPOINT: h.endpoint, S3_REGION: h.region, S3_ACCESS_KEY: h.accessKey, S3_SECRET_KEY: h.secretKey });
+        }),
+      );
+    }
+    const results = await Promise.allSettled(tasks);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (err) {
+    await Promise.allSettled(stops.map((s) => s.stop()));
+    throw err;
+  }
+  return {
+    env: Object.freeze(env),
+    started: stops.map((s) => s.name),
+    async stop() {
+      await Promise.allSettled(stops.map((s) => s.stop()));
+    },
+  };
+}
+
+/** Creates `name` if it does not exist and returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length === 0) await sql.unsafe(`create database ${name}`);
+  } finally {
+    await sql.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

@@ -1,0 +1,4 @@
+/** @reel/stack — local infrastructure for `npm start` and the tests. */
+export * from './apps.ts';
+export * from './infra.ts';
+export * from './testing.ts';

@@ -1,0 +1,78 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aptInstall, hasCommand } from './apt.ts';
+import { freePort } from './ports.ts';
+import { startProcess, waitForPort } from './process.ts';
+
+export interface PostgresHandle {
+  /** URL of the server's `postgres` database; create others with createDatabase(). */
+  readonly adminUrl: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function binDir(): string | undefined {
+  if (process.env.PG_BIN_DIR) return process.env.PG_BIN_DIR;
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(base, versions[0], 'bin');
+  }
+  if (hasCommand('initdb') && hasCommand('pg_ctl')) return '';
+  return undefined;
+}
+
+export function ensurePostgresInstalled(log?: (line: string) => void): void {
+  if (binDir() === undefined) aptInstall(['postgresql'], log);
+}
+
+const asRoot = () => process.getuid?.() === 0;
+
+/** Postgres refuses to run as root: when we are root, the server runs as the `postgres` user. */
+function pgUser(): { uid: number; gid: number } | undefined {
+  if (!asRoot()) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  if (spawnSync('id', ['postgres'], { stdio: 'ignore' }).status !== 0) {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * Starts a throwaway (or persistent, when `dir` is kept) Postgres cluster on 127.0.0.1 with
+ * trust authentication for local connections and no Unix socket.
+ */
+export async function startPostgres(opts: { dir: string; port?: number; log?: (line: string) => void }): Promise<PostgresHandle> {
+  const bins = binDir();
+  if (bins === undefined) throw new Error('Postgres is not installed (initdb not found); set DATABASE_URL or install postgresql');
+  const bin = (name: string) => (bins ? join(bins, name) : name);
+  const data = join(opts.dir, 'data');
+  const user = pgUser();
+  mkdirSync(opts.dir, { recursive: true });
+  if (user) chownSync(opts.dir, user.uid, user.gid);
+  const runAs = user ? { uid: user.uid, gid: user.gid } : {};
+  if (user && spawnSync(bin('pg_ctl'), ['--version'], { ...runAs, cwd: opts.dir, stdio: 'ignore' }).status !== 0) {
+    throw new Error(`the postgres user cannot reach ${opts.dir}; choose a data directory under a world-traversable path (REEL_DATA_DIR)`);
+  }
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    execFileSync(bin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { ...runAs, cwd: opts.dir, stdio: 'ignore' });
+    writeFileSync(join(data, 'postgresql.auto.conf'), 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n', { flag: 'a' });
+  }
+  const port = opts.port ?? (await freePort());
+  const proc = startProcess(
+    'postgres',
+    bin('postgres'),
+    ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    {
+      ...runAs,
+      cwd: opts.dir,
+      log: opts.log,
+    },
+  );
+  // SIGINT is Postgres' fast shutdown (SIGTERM would wait for every client to leave)
+  await waitForPort(port, { proc, timeoutMs: 30_000 });
+  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop: () => proc.stop(10_000, 'SIGINT') };
+}

@@ -1,0 +1,272 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { aptInstall, hasCommand, hasPythonModule } from './apt.ts';
+import { freePort } from './ports.ts';
+import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
+
+/**
+ * A real S3-compatible server for local runs and tests: OpenStack Swift (Debian's
+ * python3-swift) with its s3api and tempauth middleware, bound to 127.0.0.1.
+ *
+ * The account, container, object and proxy servers all run in one Python process
+ * (packages/stack/swift/serve.py) with an in-process cache instead of memcached.
+ * See /work/shared/STACK.md, "S3-compatible storage", for what s3api does not support.
+ */
+export interface S3ServerHandle {
+  /** e.g. http://127.0.0.1:PORT */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  /** Stops every process this server started; leaves `dir` in place. */
+  stop(): Promise<void>;
+}
+
+export interface S3ServerOptions {
+  /** Holds everything: configs, rings, data, logs. Created when missing; reusable across runs. */
+  dir: string;
+  /** Port for the S3 endpoint; a free one when omitted. */
+  port?: number;
+  /** Receives the server's warnings and errors (its full log is `<dir>/log/swift.log`). */
+  log?: (line: string) => void;
+}
+
+const PYTHON = '/usr/bin/python3';
+const SWIFT_DIR = fileURLToPath(new URL('../swift/', import.meta.url));
+const REGION = 'us-east-1';
+const ACCESS_KEY = 'test:tester';
+const SECRET_KEY = 'testing';
+const START_TIMEOUT_MS = 30_000;
+const BIND_ATTEMPTS = 3;
+
+let installed = false;
+
+/** Installs python3-swift with apt-get when Debian's python3 cannot import s3api. */
+export function ensureS3ServerInstalled(log: (line: string) => void = console.error): void {
+  if (installed) return;
+  if (!hasCommand(PYTHON) || !hasPythonModule('swift.common.middleware.s3api.s3api')) {
+    aptInstall(['python3-swift'], log);
+  }
+  installed = true;
+}
+
+/** Starts Swift as an S3 server with all its state under `opts.dir`. */
+export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHandle> {
+  // Checking with hasPythonModule costs ~0.8 s (a second interpreter importing swift), so
+  // just try, and install only when the start fails for want of the package.
+  let triedInstall = installed;
+  const dir = resolve(opts.dir);
+  const etc = join(dir, 'etc');
+  const logDir = join(dir, 'log');
+  for (const d of [etc, logDir, join(dir, 'data', 'd1')]) mkdirSync(d, { recursive: true });
+
+  for (let attempt = 1; ; attempt++) {
+    const ports = await pickPorts(opts.port);
+    writeConfigs(dir, ports);
+    const stderrTail: string[] = [];
+    let ready: (() => void) | undefined;
+    const readyLine = new Promise<void>((res) => {
+      ready = res;
+    });
+    const proc = startProcess('swift', PYTHON, ['-u', '-B', join(SWIFT_DIR, 'serve.py'), etc, join(logDir, 'swift.log'), String(process.pid)], {
+      cwd: dir,
+      env: pythonEnv(),
+      log: (line) => {
+        if (line === `READY ${ports.proxy}`) {
+          ready?.();
+          return;
+        }
+        stderrTail.push(line);
+        if (stderrTail.length > 40) stderrTail.shift();
+        opts.log?.(`[swift] ${line}`);
+      },
+    });
+    try {
+      await untilReady(proc, readyLine);
+      await waitForPort(ports.proxy, { proc, timeoutMs: 5_000 });
+    } catch (err) {
+      await proc.stop(1000);
+      const detail = stderrTail.join('\n');
+      const notInstalled = !hasCommand(PYTHON) || /No module named '?(swift|eventlet|paste)/.test(detail);
+      if (notInstalled && !triedInstall) {
+        triedInstall = true;
+        ensureS3ServerInstalled(opts.log);
+        continue;
+      }
+      const portClash = /Address already in use|Could not bind/i.test(detail);
+      if (portClash && opts.port === undefined && attempt < BIND_ATTEMPTS) {
+        opts.log?.('[swift] port taken meanwhile; retrying with other ports');
+        continue;
+      }
+      throw new Error(`${(err as Error).message}${detail ? `\n${detail}` : ''}`);
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint: `http://127.0.0.1:${ports.proxy}`,
+      region: REGION,
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      stop() {
+        stopping ??= proc.stop(5000);
+        return stopping;
+      },
+    };
+  }
+}
+
+interface Ports {
+  proxy: number;
+  account: number;
+  container: number;
+  object: number;
+}
+
+async function pickPorts(proxyPort: number | undefined): Promise<Ports> {
+  const taken = new Set<number>(proxyPort === undefined ? [] : [proxyPort]);
+  const next = async () => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  const proxy = proxyPort ?? (await next());
+  return { proxy, account: await next(), container: await next(), object: await next() };
+}
+
+/** Resolves on the READY line; rejects if the process exits first or takes too long. */
+async function untilReady(proc: ManagedProcess, readyLine: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`swift did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+  });
+  const exited = proc.exited.then((code) => {
+    throw new Error(`swift exited with code ${code} while starting`);
+  });
+  try {
+    await Promise.race([readyLine, exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+    exited.catch(() => {});
+  }
+}
+
+function pythonEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PYTHONUNBUFFERED: '1',
+    // Both shave start time (1.5 s -> 0.5 s): eventlet imports distutils, which setuptools'
+    // hack would replace by all of setuptools (then monkey_patch's gc passes crawl);
+    // green DNS pulls in dnspython, and every address here is a literal IP.
+    SETUPTOOLS_USE_DISTUTILS: 'stdlib',
+    EVENTLET_NO_GREENDNS: 'yes',
+  };
+  // a pyenv/virtualenv python's settings must not leak into Debian's interpreter
+  for (const k of ['PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'VIRTUAL_ENV']) delete env[k];
+  return env;
+}
+
+function writeConfigs(dir: string, ports: Ports): void {
+  const etc = join(dir, 'etc');
+  const write = (name: string, text: string) => writeFileSync(join(etc, name), `${text.trim()}\n`);
+
+  write(
+    'swift.conf',
+    `
+[swift-hash]
+swift_hash_path_prefix = reel-local
+swift_hash_path_suffix = reel-local
+
+[storage-policy:0]
+name = Policy-0
+default = yes
+`,
+  );
+
+  const common = (name: string, port: number) => `
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = ${port}
+bind_timeout = 2
+workers = 0
+swift_dir = ${etc}
+devices = ${join(dir, 'data')}
+mount_check = false
+log_name = ${name}
+log_level = INFO
+`;
+
+  for (const kind of ['account', 'container', 'object'] as const) {
+    write(
+      `${kind}-server.conf`,
+      `
+${common(`${kind}-server`, ports[kind])}
+[pipeline:main]
+pipeline = ${kind}-server
+
+[app:${kind}-server]
+use = egg:swift#${kind}
+log_requests = false
+`,
+    );
+  }
+
+  write(
+    'proxy-server.conf',
+    `
+${common('proxy-server', ports.proxy)}
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo versioned_writes proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+cors_allow_origin = *
+cors_expose_headers = content-range, accept-ranges, content-length, content-encoding, content-disposition, x-amz-request-id, x-amz-id-2, x-amz-version-id
+
+[filter:cache]
+paste.filter_factory = inproc_cache:filter_factory
+
+[filter:s3api]
+use = egg:swift#s3api
+location = ${REGION}
+cors_preflight_allow_origin = *
+max_upload_part_num = 10000
+
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = ${SECRET_KEY} .admin
+
+[filter:slo]
+use = egg:swift#slo
+max_manifest_segments = 10000
+
+[filter:dlo]
+use = egg:swift#dlo
+
+[filter:copy]
+use = egg:swift#copy
+
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+
+[filter:listing_formats]
+use = egg:swift#listing_formats
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+`,
+  );
+}

@@ -1,0 +1,33 @@
+/**
+ * Every object key of the platform, built from ids only: user input (a filename, a title) never
+ * reaches a key. One function per kind of object, so a key's shape is decided in one place.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RUNG = /^[a-z0-9]{1,16}$/;
+
+function id(videoId: string): string {
+  if (!UUID.test(videoId)) throw new TypeError(`not a video id: ${JSON.stringify(videoId).slice(0, 60)}`);
+  return videoId;
+}
+function rung(name: string): string {
+  if (!RUNG.test(name)) throw new TypeError(`not a rung name: ${JSON.stringify(name).slice(0, 40)}`);
+  return name;
+}
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+export const keys = {
+  /** Source bucket: the uploaded file as received. */
+  source: (videoId: string) => `sources/${id(videoId)}/original`,
+  /** Source bucket: everything a video's processing leaves behind (chunk manifests). */
+  workPrefix: (videoId: string) => `work/${id(videoId)}/`,
+  chunkManifest: (videoId: string, chunk: number) => `work/${id(videoId)}/chunk-${pad(chunk, 4)}.json`,
+  /** Media bucket: everything published for a video. */
+  mediaPrefix: (videoId: string) => `videos/${id(videoId)}/`,
+  master: (videoId: string) => `videos/${id(videoId)}/hls/master.m3u8`,
+  mediaPlaylist: (videoId: string, rungName: string) => `videos/${id(videoId)}/hls/${rung(rungName)}/index.m3u8`,
+  segment: (videoId: string, rungName: string, chunk: number, n: number) => `videos/${id(videoId)}/hls/${rung(rungName)}/seg-${pad(chunk, 4)}-${pad(n, 5)}.ts`,
+  poster: (videoId: string) => `videos/${id(videoId)}/images/poster.jpg`,
+  thumbnail: (videoId: string, n: number) => `videos/${id(videoId)}/images/thumb-${pad(n, 3)}.jpg`,
+  storyboard: (videoId: string) => `videos/${id(videoId)}/images/storyboard.jpg`,
+  storyboardVtt: (videoId: string) => `videos/${id(videoId)}/images/storyboard.vtt`,
+} as const;

@@ -1,0 +1,104 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'minio';
+
+export interface StorageConfig {
+  readonly S3_ENDPOINT: string;
+  readonly S3_REGION: string;
+  readonly S3_ACCESS_KEY: string;
+  readonly S3_SECRET_KEY: string;
+  readonly S3_SOURCE_BUCKET: string;
+  readonly S3_MEDIA_BUCKET: string;
+  readonly MEDIA_PUBLIC_URL?: string | undefined;
+}
+
+/** The platform's view of S3-compatible storage: two buckets and the few calls it makes. */
+export interface Storage {
+  readonly client: Client;
+  readonly sourceBucket: string;
+  readonly mediaBucket: string;
+  /** Creates both buckets when missing (idempotent; every service may call it). */
+  ensureBuckets(): Promise<void>;
+  putStream(bucket: string, key: string, body: Readable, contentType?: string, size?: number): Promise<void>;
+  putFile(bucket: string, key: string, file: string, contentType?: string): Promise<number>;
+  putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
+  getText(bucket: string, key: string): Promise<string>;
+  download(bucket: string, key: string, file: string): Promise<void>;
+  /** Size in bytes, or undefined when the object does not exist. */
+  size(bucket: string, key: string): Promise<number | undefined>;
+  /** Removes every object under `prefix`; returns how many. */
+  removePrefix(bucket: string, prefix: string): Promise<number>;
+  presignGet(bucket: string, key: string, expirySec: number): Promise<string>;
+  presignPut(bucket: string, key: string, expirySec: number): Promise<string>;
+}
+
+export function createStorage(cfg: StorageConfig): Storage {
+  const u = new URL(cfg.S3_ENDPOINT);
+  const useSSL = u.protocol === 'https:';
+  const client = new Client({
+    endPoint: u.hostname,
+    port: u.port ? Number(u.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: cfg.S3_ACCESS_KEY,
+    secretKey: cfg.S3_SECRET_KEY,
+    region: cfg.S3_REGION,
+    pathStyle: true,
+  });
+  const meta = (contentType?: string) => (contentType ? { 'Content-Type': contentType } : {});
+  return {
+    client,
+    sourceBucket: cfg.S3_SOURCE_BUCKET,
+    mediaBucket: cfg.S3_MEDIA_BUCKET,
+    async ensureBuckets() {
+      for (const b of [cfg.S3_SOURCE_BUCKET, cfg.S3_MEDIA_BUCKET]) {
+        if (await client.bucketExists(b)) continue;
+        try {
+          await client.makeBucket(b, cfg.S3_REGION);
+        } catch (err) {
+          // another service made it first
+          const code = (err as { code?: string }).code;
+          if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+        }
+      }
+    },
+    async putStream(bucket, key, body, contentType, size) {
+      await client.putObject(bucket, key, body, size, meta(contentType));
+    },
+    async putFile(bucket, key, file, contentType) {
+      const { size } = await stat(file);
+      await client.putObject(bucket, key, createReadStream(file), size, meta(contentType));
+      return size;
+    },
+    async putText(bucket, key, text, contentType) {
+      const buf = Buffer.from(text);
+      await client.putObject(bucket, key, buf, buf.length, meta(contentType));
+    },
+    async getText(bucket, key) {
+      const chunks: Buffer[] = [];
+      for await (const c of await client.getObject(bucket, key)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    async download(bucket, key, file) {
+      await pipeline(await client.getObject(bucket, key), createWriteStream(file));
+    },
+    async size(bucket, key) {
+      try {
+        return (await client.statObject(bucket, key)).size;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'NotFound' || code === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
+    async removePrefix(bucket, prefix) {
+      const names: string[] = [];
+      for await (const o of client.listObjectsV2(bucket, prefix, true)) if (o.name) names.push(o.name);
+      for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
+      return names.length;
+    },
+    presignGet: (bucket, key, expirySec) => client.presignedGetObject(bucket, key, expirySec),
+    presignPut: (bucket, key, expirySec) => client.presignedPutObject(bucket, key, expirySec),
+  };
+}

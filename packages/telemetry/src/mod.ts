@@ -1,0 +1,2 @@
+/** @reel/telemetry — the OpenTelemetry bootstrap every app starts before its own code. */
+export * from './telemetry.ts';
