@@ -2,3 +2,4 @@
 export * from './apps.ts';
 export * from './infra.ts';
 export * from './testing.ts';
+export * from './clips.ts';
