@@ -1,4 +1,4 @@
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, isNotNull, ne, or } from 'drizzle-orm';
 import type { Envelope, HandlerMap } from '@reel/events';
 import type { Db } from './db.ts';
 import { appliedEvents, videos } from './schema.ts';
@@ -18,6 +18,19 @@ async function once(db: Db, env: Envelope, change: (tx: Tx, at: Date) => Promise
 }
 
 const notFinal = ne(videos.status, 'ready');
+
+/**
+ * A video is ready once it is packaged and its images are made (or their making failed: a video
+ * that plays is not held back for want of a poster). Called after each event that adds a part.
+ */
+function promote(tx: Tx, videoId: string, at: Date) {
+  return tx
+    .update(videos)
+    .set({ status: 'ready', stage: null, percent: 100, updatedAt: at })
+    .where(
+      and(eq(videos.id, videoId), eq(videos.status, 'processing'), isNotNull(videos.master), or(isNotNull(videos.images), eq(videos.errorStage, 'thumbnails'))),
+    );
+}
 
 /** One projection per subject: a subject without one is a compile error. */
 export function createProjection(db: Db): HandlerMap {
@@ -57,39 +70,36 @@ export function createProjection(db: Db): HandlerMap {
           .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing'))),
       ),
     'video.thumbnails.created': (d, { envelope }) =>
-      once(db, envelope, (tx, at) =>
-        tx
+      once(db, envelope, async (tx, at) => {
+        await tx
           .update(videos)
           .set({
             images: { poster: d.poster, thumbnails: d.thumbnails, storyboard: d.storyboard.image, storyboardVtt: d.storyboard.vtt },
             updatedAt: at,
           })
-          .where(eq(videos.id, d.videoId)),
-      ),
+          .where(eq(videos.id, d.videoId));
+        await promote(tx, d.videoId, at);
+      }),
     'video.playable': async () => {},
     'video.packaged': (d, { envelope }) =>
-      once(db, envelope, (tx, at) =>
-        tx
+      once(db, envelope, async (tx, at) => {
+        await tx
           .update(videos)
           .set({
-            status: 'ready',
-            stage: null,
-            percent: 100,
             master: d.master.key,
             renditions: d.renditions,
             durationSec: d.durationSec,
-            errorCode: null,
-            errorStage: null,
-            errorMessage: null,
+            stage: 'thumbnails',
             updatedAt: at,
           })
-          .where(and(eq(videos.id, d.videoId), ne(videos.status, 'failed'))),
-      ),
+          .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing')));
+        await promote(tx, d.videoId, at);
+      }),
     'video.failed': (d, { envelope }) =>
-      once(db, envelope, (tx, at) => {
-        // thumbnails are extras: a video that plays stays ready without them
+      once(db, envelope, async (tx, at) => {
+        // thumbnails are extras: a video that plays is ready without them
         const failsVideo = d.stage !== 'thumbnails';
-        return tx
+        await tx
           .update(videos)
           .set({
             ...(failsVideo ? { status: 'failed' as const, stage: null } : {}),
@@ -99,6 +109,7 @@ export function createProjection(db: Db): HandlerMap {
             updatedAt: at,
           })
           .where(failsVideo ? and(eq(videos.id, d.videoId), notFinal) : eq(videos.id, d.videoId));
+        if (!failsVideo) await promote(tx, d.videoId, at);
       }),
     'video.deleted': (d, { envelope }) => once(db, envelope, (tx) => tx.delete(videos).where(eq(videos.id, d.videoId))),
   };

@@ -37,12 +37,13 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
     const cmd = ffmpeg({ logger: undefined })
       .setFfmpegPath(run.bin)
       .input(run.input)
-      .inputOptions(run.inputOptions ?? [])
-      .outputOptions(run.outputOptions)
+      // spread, not an array: fluent-ffmpeg splits array items holding one space (var_stream_map)
+      .inputOptions(...(run.inputOptions ?? []), '-nostdin')
+      .outputOptions(...run.outputOptions)
       .output(run.output)
       .on('stderr', (line: string) => {
         tail.push(line);
-        if (tail.length > 20) tail.shift();
+        if (tail.length > 200) tail.shift();
       })
       .on('progress', (p: { timemark?: string }) => {
         if (p.timemark) run.onProgress?.(timemarkSec(p.timemark));
@@ -54,10 +55,8 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
       .on('error', (err: Error) => {
         run.signal?.removeEventListener('abort', onAbort);
         if (run.signal?.aborted) return reject(new RetryableError('ffmpeg was stopped', { cause: run.signal.reason }));
-        const detail = tail
-          .filter((l) => !/^\s*(frame=|size=|Press \[q\])/.test(l))
-          .slice(-6)
-          .join('\n');
+        const errors = [...new Set(tail.filter((l) => /error|invalid|unable|cannot|could not|no such|not found|corrupt|truncat/i.test(l)))];
+        const detail = (errors.length ? errors : tail.filter((l) => !/^\s*(frame=|size=|Press \[q\])/.test(l))).slice(-6).join('\n');
         reject(new FfmpegError(`ffmpeg failed: ${detail || err.message}`, tail.join('\n'), { cause: err }));
       });
     const onAbort = () => cmd.kill('SIGKILL');

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptInstall, hasCommand } from './apt.ts';
@@ -49,16 +50,25 @@ export async function startPostgres(opts: { dir: string; port?: number; log?: (l
   const bins = binDir();
   if (bins === undefined) throw new Error('Postgres is not installed (initdb not found); set DATABASE_URL or install postgresql');
   const bin = (name: string) => (bins ? join(bins, name) : name);
-  const data = join(opts.dir, 'data');
   const user = pgUser();
-  mkdirSync(opts.dir, { recursive: true });
-  if (user) chownSync(opts.dir, user.uid, user.gid);
   const runAs = user ? { uid: user.uid, gid: user.gid } : {};
-  if (user && spawnSync(bin('pg_ctl'), ['--version'], { ...runAs, cwd: opts.dir, stdio: 'ignore' }).status !== 0) {
-    throw new Error(`the postgres user cannot reach ${opts.dir}; choose a data directory under a world-traversable path (REEL_DATA_DIR)`);
+  let dir = opts.dir;
+  mkdirSync(dir, { recursive: true });
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    if (spawnSync('test', ['-w', dir], { ...runAs, stdio: 'ignore' }).status !== 0) {
+      // e.g. a checkout under /root: the postgres user cannot get there, so its cluster lives
+      // in a directory of its own, named after the requested one so that it persists
+      dir = join('/var/tmp', `reel-postgres-${createHash('sha256').update(opts.dir).digest('hex').slice(0, 12)}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chownSync(dir, user.uid, user.gid);
+      opts.log?.(`the postgres user cannot reach ${opts.dir}; its data is in ${dir}`);
+    }
   }
+  const data = join(dir, 'data');
   if (!existsSync(join(data, 'PG_VERSION'))) {
-    execFileSync(bin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { ...runAs, cwd: opts.dir, stdio: 'ignore' });
+    const init = spawnSync(bin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { ...runAs, cwd: dir, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`initdb failed: ${(init.stderr || init.error?.message || '').trim().slice(-500)}`);
     writeFileSync(join(data, 'postgresql.auto.conf'), 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n', { flag: 'a' });
   }
   const port = opts.port ?? (await freePort());
@@ -68,7 +78,7 @@ export async function startPostgres(opts: { dir: string; port?: number; log?: (l
     ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     {
       ...runAs,
-      cwd: opts.dir,
+      cwd: dir,
       log: opts.log,
     },
   );
