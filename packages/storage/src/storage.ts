@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
 
@@ -64,7 +64,25 @@ export function createStorage(cfg: StorageConfig): Storage {
       }
     },
     async putStream(bucket, key, body, contentType, size) {
-      await client.putObject(bucket, key, body, size, meta(contentType));
+      if (size !== undefined) {
+        await client.putObject(bucket, key, body, size, meta(contentType));
+        return;
+      }
+      // minio-js sends a stream of unknown size as a multipart upload, and an upload with no
+      // parts is refused (MalformedXML): look at the first chunk before choosing
+      const chunks = body[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      if (first.done) {
+        await client.putObject(bucket, key, Buffer.alloc(0), 0, meta(contentType));
+        return;
+      }
+      const rest = Readable.from(
+        (async function* () {
+          yield first.value as Buffer;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
+        })(),
+      );
+      await client.putObject(bucket, key, rest, undefined, meta(contentType));
     },
     async putFile(bucket, key, file, contentType) {
       const { size } = await stat(file);
