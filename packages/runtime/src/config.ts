@@ -122,11 +122,6 @@ export const s3Spec = {
   S3_SECRET_KEY: env.string({ default: 'minioadmin', secret: true, doc: 'S3 secret key' }),
   S3_SOURCE_BUCKET: env.string({ default: 'reel-sources', doc: 'private bucket for uploads and work files' }),
   S3_MEDIA_BUCKET: env.string({ default: 'reel-media', doc: 'bucket for renditions, playlists and images' }),
-  MEDIA_PUBLIC_URL: env.url({
-    optional: true,
-    protocols: ['http', 'https'],
-    doc: 'public base URL of the media bucket (a CDN); defaults to S3_ENDPOINT/S3_MEDIA_BUCKET',
-  }),
 } as const;
 
 /** The catalog's database. */

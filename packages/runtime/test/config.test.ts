@@ -5,7 +5,7 @@ t.test('defaults work with an empty environment', async (t) => {
   const c = loadConfig({ ...natsSpec, ...s3Spec }, {});
   t.equal(c.NATS_URL, 'nats://127.0.0.1:4222');
   t.equal(c.NATS_STREAM_REPLICAS, 1);
-  t.equal(c.MEDIA_PUBLIC_URL, undefined);
+  t.equal(c.S3_MEDIA_BUCKET, 'reel-media');
   t.ok(Object.isFrozen(c), 'config is frozen');
 });
 

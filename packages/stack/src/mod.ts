@@ -3,3 +3,4 @@ export * from './apps.ts';
 export * from './infra.ts';
 export * from './testing.ts';
 export * from './clips.ts';
+export * from './chromium.ts';

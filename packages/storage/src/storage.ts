@@ -11,7 +11,6 @@ export interface StorageConfig {
   readonly S3_SECRET_KEY: string;
   readonly S3_SOURCE_BUCKET: string;
   readonly S3_MEDIA_BUCKET: string;
-  readonly MEDIA_PUBLIC_URL?: string | undefined;
 }
 
 /** The platform's view of S3-compatible storage: two buckets and the few calls it makes. */

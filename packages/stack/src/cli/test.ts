@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../apps.ts';
+import { ensureChromiumInstalled } from '../chromium.ts';
 import { ensureFfmpegInstalled } from '../ffmpeg.ts';
 import { ensureNatsInstalled } from '../nats-server.ts';
 import { ensurePostgresInstalled } from '../postgres.ts';
@@ -13,6 +14,7 @@ ensureFfmpegInstalled(say);
 ensureNatsInstalled(say);
 ensurePostgresInstalled(say);
 ensureS3ServerInstalled(say);
+ensureChromiumInstalled(say);
 
 const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), process.argv.slice(2), { cwd: ROOT, stdio: 'inherit' });
 tap.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
