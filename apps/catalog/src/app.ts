@@ -4,6 +4,7 @@ import type { configSpec } from './config.ts';
 import { openDb } from './db.ts';
 import { createProjection } from './projection.ts';
 import { createQueries } from './queries.ts';
+import { sweepExpiredUploads } from './sweeper.ts';
 
 /** The catalog: projects every video event into Postgres and answers the gateway's queries. */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
@@ -28,4 +29,8 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     maxDeliver: 10,
   });
   shutdown.add('projection', () => projection.stop());
+  const sweep = setInterval(() => {
+    sweepExpiredUploads(db, publisher, log).catch((err) => log.error({ err }, 'upload sweep failed'));
+  }, config.UPLOAD_SWEEP_INTERVAL_SEC * 1000);
+  shutdown.add('sweeper', () => clearInterval(sweep));
 }

@@ -1,3 +1,6 @@
-import { postgresSpec } from '@reel/runtime';
+import { env, postgresSpec } from '@reel/runtime';
 
-export const configSpec = { ...postgresSpec } as const;
+export const configSpec = {
+  ...postgresSpec,
+  UPLOAD_SWEEP_INTERVAL_SEC: env.int({ default: 60, min: 1, doc: 'how often expired, never-completed uploads are looked for' }),
+} as const;

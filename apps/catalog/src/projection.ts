@@ -35,6 +35,35 @@ function promote(tx: Tx, videoId: string, at: Date) {
 /** One projection per subject: a subject without one is a compile error. */
 export function createProjection(db: Db): HandlerMap {
   return {
+    'video.created': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .insert(videos)
+          .values({
+            id: d.videoId,
+            ownerId: d.ownerId,
+            title: d.title,
+            description: d.description,
+            visibility: d.visibility,
+            status: 'waiting_upload',
+            uploadExpiresAt: new Date(d.upload.expiresAt),
+            createdAt: at,
+            updatedAt: at,
+          })
+          .onConflictDoNothing(),
+      ),
+    'video.updated': (d, { envelope }) =>
+      once(db, envelope, (tx, at) =>
+        tx
+          .update(videos)
+          .set({
+            ...(d.title !== undefined ? { title: d.title } : {}),
+            ...(d.description !== undefined ? { description: d.description } : {}),
+            ...(d.visibility !== undefined ? { visibility: d.visibility } : {}),
+            updatedAt: at,
+          })
+          .where(and(eq(videos.id, d.videoId), eq(videos.ownerId, d.ownerId))),
+      ),
     'video.uploaded': (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
@@ -51,7 +80,11 @@ export function createProjection(db: Db): HandlerMap {
             createdAt: at,
             updatedAt: at,
           })
-          .onConflictDoUpdate({ target: videos.id, set: { status: 'processing', stage: 'ingest', percent: 0, updatedAt: at } }),
+          .onConflictDoUpdate({
+            target: videos.id,
+            set: { status: 'processing', stage: 'ingest', percent: 0, uploadExpiresAt: null, updatedAt: at },
+            where: eq(videos.status, 'waiting_upload'),
+          }),
       ),
     'video.ingested': (d, { envelope }) =>
       once(db, envelope, (tx, at) =>

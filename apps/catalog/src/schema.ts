@@ -21,10 +21,12 @@ export const videos = pgTable(
     renditions: jsonb('renditions').$type<RenditionInfo[]>(),
     master: text('master'),
     images: jsonb('images').$type<NonNullable<VideoRecord['images']>>(),
+    /** For a video waiting for its bytes: when the upload URL expires and the video is removed. */
+    uploadExpiresAt: timestamp('upload_expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('videos_owner_created_idx').on(t.ownerId, t.createdAt, t.id)],
+  (t) => [index('videos_owner_created_idx').on(t.ownerId, t.createdAt, t.id), index('videos_upload_expires_idx').on(t.uploadExpiresAt)],
 );
 
 /** Every event id the projection has applied: a redelivered or duplicated event changes nothing. */

@@ -1,5 +1,8 @@
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { Logger, Publisher } from '@reel/events';
 import type { ConfigOf } from '@reel/runtime';
 import type { Storage } from '@reel/storage';
@@ -8,9 +11,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { configSpec } from './config.ts';
 import { toHttp } from './errors.ts';
 import type { Authenticator } from './plugins/auth.ts';
+import type { LiveFeed } from './live.ts';
 import type { Playback } from './playback.ts';
 import { healthRoutes } from './routes/health.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+import { eventRoutes } from './routes/videos/events.ts';
 import { videoRoutes } from './routes/videos/index.ts';
+import { manageRoutes } from './routes/videos/manage.ts';
 import { playbackRoutes } from './routes/videos/playback.ts';
 import { ErrorBody, VideoBody } from './schemas/video.ts';
 
@@ -25,6 +32,7 @@ export interface GatewayDeps {
   storage: Storage;
   auth: Authenticator;
   playback: Playback;
+  live: LiveFeed;
 }
 
 declare module 'fastify' {
@@ -39,13 +47,30 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: true,
+    // SSE streams are long-lived: shutdown must not wait for their clients
+    forceCloseConnections: true,
     disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   app.decorate('reel', deps);
   app.addSchema(ErrorBody);
   app.addSchema(VideoBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Reel API', version: '1.0.0', description: 'Upload videos, follow their processing, play them as adaptive HLS.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(cors, { origin: true, exposedHeaders: ['Location'], maxAge: 600 });
+  await app.register(rateLimit, {
+    global: false,
+    // per caller: the token when there is one (hashed by the key), else the address
+    keyGenerator: (req) => req.headers.authorization ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s` }),
+  });
   await app.register(multipart, {
     limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
   });
@@ -60,6 +85,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
   await app.register(healthRoutes, { timeoutMs: deps.config.HEALTH_TIMEOUT_MS });
   await app.register(videoRoutes);
+  await app.register(manageRoutes);
+  await app.register(uploadRoutes);
+  await app.register(eventRoutes);
   await app.register(playbackRoutes);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -17,5 +17,12 @@ export const configSpec = {
     doc: 'secret for playback links (default: derived from AUTH_JWT_SECRET)',
   }),
   PLAYBACK_TTL_SEC: env.int({ default: 4 * 3600, min: 60, doc: 'how long a playback link works' }),
+  UPLOAD_URL_TTL_SEC: env.int({
+    default: 3600,
+    min: 1,
+    max: 7 * 24 * 3600,
+    doc: 'how long a direct-upload URL works; uploads not completed by then are removed',
+  }),
+  RATE_LIMIT_WRITES_PER_MIN: env.int({ default: 120, min: 1, doc: 'writes (uploads, changes, deletes) allowed per client per minute' }),
   HEALTH_TIMEOUT_MS: env.int({ default: 1000, min: 50, doc: 'how long /v1/health waits for each service' }),
 } as const;

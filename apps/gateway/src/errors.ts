@@ -24,6 +24,7 @@ export function toHttp(err: unknown): { status: number; code: string; message: s
     return { status, code: err.code, message: status >= 500 ? 'a service did not answer; try again' : err.message };
   }
   const e = err as { statusCode?: number; code?: string; validation?: unknown; message?: string };
+  if (e?.statusCode === 429) return { status: 429, code: 'rate_limited', message: e.message ?? 'too many requests' };
   if (e?.validation) return { status: 400, code: 'bad_request', message: e.message ?? 'invalid request' };
   if (e?.statusCode === 413 || e?.code === 'FST_REQ_FILE_TOO_LARGE') return { status: 413, code: 'too_large', message: 'the upload is larger than the limit' };
   if (e?.statusCode === 415 || e?.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE')

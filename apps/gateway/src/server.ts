@@ -4,7 +4,9 @@ import { createStorage } from '@reel/storage';
 import { buildGateway } from './app.ts';
 import type { configSpec } from './config.ts';
 import { createAuthenticator } from './plugins/auth.ts';
+import { createLiveFeed } from './live.ts';
 import { createPlayback } from './playback.ts';
+import { publicBaseUrl } from './routes/videos/access.ts';
 
 /** Builds the gateway from its config and starts listening; the server closes on shutdown. */
 export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
@@ -17,7 +19,9 @@ export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>
     createHash('sha256')
       .update(`reel-playback:${config.AUTH_JWT_SECRET ?? config.AUTH_JWKS_URL}`)
       .digest('base64url');
-  const baseUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+  const baseUrl = publicBaseUrl(config);
+  const live = createLiveFeed(nc, log);
+  shutdown.add('live feed', () => live.close());
   const app = await buildGateway({
     config,
     log,
@@ -26,6 +30,7 @@ export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>
     storage,
     auth: createAuthenticator({ secret: config.AUTH_JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
     playback: createPlayback({ secret: playbackSecret, ttlSec: config.PLAYBACK_TTL_SEC, storage, baseUrl }),
+    live,
   });
   await app.listen({ host: config.HOST, port: config.PORT });
   shutdown.add('http', () => app.close());

@@ -1,6 +1,7 @@
 import { consume, Subjects } from '@reel/events';
 import { type ConfigOf, resolveFfmpeg, type ServiceDeps } from '@reel/runtime';
 import { createStorage } from '@reel/storage';
+import { createDeletedHandler } from './handlers/video-deleted.ts';
 import type { configSpec } from './config.ts';
 import { createUploadedHandler } from './handlers/video-uploaded.ts';
 import { probe } from './probe.ts';
@@ -29,5 +30,14 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     maxDeliver: 5,
     timeoutMs: 120_000,
   });
-  shutdown.add('consumer', () => sub.stop());
+  const deleted = await consume(nc, {
+    durable: 'ingest-deleted',
+    filter: Subjects.deleted,
+    handlers: { [Subjects.deleted]: createDeletedHandler(storage) },
+    log,
+    publisher,
+    stage: 'ingest',
+    maxDeliver: 10,
+  });
+  shutdown.add('consumers', () => Promise.all([sub.stop(), deleted.stop()]));
 }

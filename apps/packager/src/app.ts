@@ -1,6 +1,7 @@
 import { consume, Subjects } from '@reel/events';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage } from '@reel/storage';
+import { createDeletedHandler } from './handlers/video-deleted.ts';
 import type { configSpec } from './config.ts';
 import { createTranscodedHandler } from './handlers/video-transcoded.ts';
 
@@ -20,5 +21,14 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     maxDeliver: 6,
     backoffMs: [500, 2000, 5000, 15_000],
   });
-  shutdown.add('consumer', () => sub.stop());
+  const deleted = await consume(nc, {
+    durable: 'packager-deleted',
+    filter: Subjects.deleted,
+    handlers: { [Subjects.deleted]: createDeletedHandler(storage) },
+    log,
+    publisher,
+    stage: 'package',
+    maxDeliver: 10,
+  });
+  shutdown.add('consumers', () => Promise.all([sub.stop(), deleted.stop()]));
 }

@@ -19,7 +19,9 @@ export type Registry = Readonly<Record<string, EventDef>>;
  * other files import these names, never spell them.
  */
 export const registry = {
+  'video.created': { version: 1, schema: S.CreatedV1 },
   'video.uploaded': { version: 1, schema: S.VideoUploadedV1 },
+  'video.updated': { version: 1, schema: S.UpdatedV1 },
   'video.ingested': { version: 1, schema: S.VideoIngestedV1 },
   'video.transcode.requested': { version: 1, schema: S.TranscodeRequestedV1 },
   'video.transcoded': { version: 1, schema: S.VideoTranscodedV1 },
@@ -37,7 +39,9 @@ export type EventData<K extends Subject<R>, R extends Registry = PlatformRegistr
 
 /** Named constants for the subjects, so call sites read `Subjects.uploaded`. */
 export const Subjects = {
+  created: 'video.created',
   uploaded: 'video.uploaded',
+  updated: 'video.updated',
   ingested: 'video.ingested',
   transcodeRequested: 'video.transcode.requested',
   transcoded: 'video.transcoded',

@@ -146,4 +146,23 @@ export const FailedV1 = T.Object({
   message: T.String({ maxLength: 2000 }),
 });
 
+/** A video announced before its bytes: a direct (presigned) or resumable upload is under way. */
+export const CreatedV1 = T.Object({
+  videoId: VideoId,
+  ownerId: T.String({ minLength: 1, maxLength: 256 }),
+  title: T.String({ maxLength: 200 }),
+  description: T.String({ maxLength: 5000 }),
+  visibility: Visibility,
+  upload: T.Object({ method: T.Union([T.Literal('presigned'), T.Literal('tus')]), expiresAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }) }),
+});
+
+/** The owner changed what is shown about a video. */
+export const UpdatedV1 = T.Object({
+  videoId: VideoId,
+  ownerId: T.String({ minLength: 1, maxLength: 256 }),
+  title: T.Optional(T.String({ maxLength: 200 })),
+  description: T.Optional(T.String({ maxLength: 5000 })),
+  visibility: T.Optional(Visibility),
+});
+
 export const DeletedV1 = T.Object({ videoId: VideoId, ownerId: T.String({ minLength: 1 }) });

@@ -21,6 +21,21 @@ const src = { bucket: 'reel-sources', key: `sources/${VIDEO}/original` };
 
 /** One valid and one invalid payload per subject: a subject added without fixtures fails to compile. */
 export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown } } = {
+  'video.created': {
+    valid: {
+      videoId: VIDEO,
+      ownerId: 'u1',
+      title: 'Cat',
+      description: '',
+      visibility: 'public',
+      upload: { method: 'presigned', expiresAt: '2026-11-23T16:00:00.000Z' },
+    },
+    invalid: { videoId: VIDEO, ownerId: 'u1', title: 'Cat', description: '', visibility: 'public', upload: { method: 'ftp', expiresAt: 'tomorrow' } },
+  },
+  'video.updated': {
+    valid: { videoId: VIDEO, ownerId: 'u1', title: 'New title' },
+    invalid: { videoId: VIDEO, ownerId: 'u1', title: 'x'.repeat(201) },
+  },
   'video.uploaded': {
     valid: { videoId: VIDEO, ownerId: 'u1', title: 'Cat', description: '', visibility: 'private', source: { ...src, size: 1234, filename: 'cat.mp4' } },
     invalid: { videoId: VIDEO, ownerId: 'u1', title: 'Cat', description: '', visibility: 'secret', source: { ...src, size: -1 } },

@@ -18,6 +18,7 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 export const keys = {
   /** Source bucket: the uploaded file as received. */
   source: (videoId: string) => `sources/${id(videoId)}/original`,
+  sourcePrefix: (videoId: string) => `sources/${id(videoId)}/`,
   /** Source bucket: everything a video's processing leaves behind (chunk manifests). */
   workPrefix: (videoId: string) => `work/${id(videoId)}/`,
   chunkManifest: (videoId: string, chunk: number) => `work/${id(videoId)}/chunk-${pad(chunk, 4)}.json`,

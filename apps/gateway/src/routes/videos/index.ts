@@ -7,6 +7,7 @@ import { Type as T } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../errors.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
+import { publicBaseUrl } from './access.ts';
 import { present } from './present.ts';
 
 const Accepted = T.Object({ id: T.String(), status: T.Literal('processing') });
@@ -29,7 +30,8 @@ function readFields(fields: Record<string, string>, filename: string | undefined
 
 export async function videoRoutes(app: FastifyInstance): Promise<void> {
   const { auth, storage, publisher, nc, config, playback } = app.reel;
-  const baseUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+  const baseUrl = publicBaseUrl(config);
+  const writeLimit = { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } };
 
   /**
    * Multipart upload: the `file` part is streamed to storage as it arrives (never buffered whole,

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { Subjects } from '@reel/events';
+import { keys } from '@reel/storage';
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../errors.ts';
+import { loadOwned } from './videos/access.ts';
+
+const Create = T.Object(
+  {
+    title: T.Optional(T.String({ maxLength: 200 })),
+    description: T.Optional(T.String({ maxLength: 5000 })),
+    visibility: T.Optional(T.Union([T.Literal('private'), T.Literal('public')])),
+    filename: T.Optional(T.String({ maxLength: 512 })),
+    size: T.Integer({ minimum: 0, description: 'bytes the client will send' }),
+  },
+  { additionalProperties: false },
+);
+const Created = T.Object({
+  videoId: T.String(),
+  url: T.String({ description: 'presigned URL: send the bytes with this method, straight to storage' }),
+  method: T.Literal('PUT'),
+  headers: T.Record(T.String(), T.String()),
+  expiresAt: T.String(),
+});
+const errors = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  413: { $ref: 'Error#' },
+};
+
+/**
+ * Direct uploads: the client gets a presigned PUT and sends the bytes to S3/MinIO itself, then
+ * calls complete; nothing is published until the object is there and within the limits. A video
+ * never completed is removed when its URL expires (the catalog's sweeper).
+ */
+export async function uploadRoutes(app: FastifyInstance): Promise<void> {
+  const { auth, storage, publisher, nc, config } = app.reel;
+  const writeLimit = { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } };
+
+  app.post('/v1/uploads', { config: writeLimit, schema: { tags: ['uploads'], body: Create, response: { 201: Created, ...errors } } }, async (req, reply) => {
+    const ownerId = await auth.require(req.headers.authorization);
+    const body = req.body as { title?: string; description?: string; visibility?: 'private' | 'public'; filename?: string; size: number };
+    if (body.size > config.MAX_UPLOAD_BYTES) throw new HttpError(413, 'too_large', `${body.size} bytes is more than the limit of ${config.MAX_UPLOAD_BYTES}`);
+    const videoId = randomUUID();
+    const expiresAt = new Date(Date.now() + config.UPLOAD_URL_TTL_SEC * 1000);
+    const url = await storage.presignPut(storage.sourceBucket, keys.source(videoId), config.UPLOAD_URL_TTL_SEC);
+    const title = (body.title ?? body.filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').trim() || 'Untitled';
+    await publisher.publish(
+      Subjects.created,
+      {
+        videoId,
+        ownerId,
+        title,
+        description: body.description ?? '',
+        visibility: body.visibility ?? 'private',
+        upload: { method: 'presigned', expiresAt: expiresAt.toISOString() },
+      },
+      { id: `${videoId}.created` },
+    );
+    reply.code(201).header('Location', `/v1/videos/${videoId}`);
+    return { videoId, url, method: 'PUT' as const, headers: {}, expiresAt: expiresAt.toISOString() };
+  });
+
+  app.post(
+    '/v1/uploads/:videoId/complete',
+    {
+      config: writeLimit,
+      schema: {
+        tags: ['uploads'],
+        params: T.Object({ videoId: T.String({ maxLength: 64 }) }),
+        response: { 202: T.Object({ id: T.String(), status: T.Literal('processing') }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const ownerId = await auth.require(req.headers.authorization);
+      const { videoId } = req.params as { videoId: string };
+      const record = await loadOwned(nc, videoId, ownerId);
+      if (record.status !== 'waiting_upload') throw new HttpError(409, 'conflict', `the video is ${record.status}, not waiting for its upload`);
+      const key = keys.source(videoId);
+      const size = await storage.size(storage.sourceBucket, key);
+      if (size === undefined) throw new HttpError(409, 'upload_missing', 'no bytes have arrived for this video: PUT the file to the upload URL first');
+      if (size > config.MAX_UPLOAD_BYTES) {
+        await storage.removePrefix(storage.sourceBucket, keys.sourcePrefix(videoId));
+        throw new HttpError(413, 'too_large', `the file is ${size} bytes; the limit is ${config.MAX_UPLOAD_BYTES}`);
+      }
+      await publisher.publish(
+        Subjects.uploaded,
+        {
+          videoId,
+          ownerId,
+          title: record.title,
+          description: record.description,
+          visibility: record.visibility,
+          source: { bucket: storage.sourceBucket, key, size },
+        },
+        { id: `${videoId}.uploaded` },
+      );
+      reply.code(202);
+      return { id: videoId, status: 'processing' as const };
+    },
+  );
+}
