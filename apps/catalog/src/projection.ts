@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, ne, or } from 'drizzle-orm';
 import type { Envelope, HandlerMap } from '@reel/events';
+import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { appliedEvents, videos } from './schema.ts';
 
@@ -10,11 +11,18 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
  * (a redelivery, a duplicate) is skipped, so every event changes the read model at most once.
  */
 async function once(db: Db, env: Envelope, change: (tx: Tx, at: Date) => Promise<unknown>): Promise<void> {
-  await db.transaction(async (tx) => {
-    const inserted = await tx.insert(appliedEvents).values({ eventId: env.id, subject: env.type }).onConflictDoNothing().returning();
-    if (inserted.length === 0) return;
-    await change(tx, new Date(env.occurredAt));
-  });
+  await withSpan(
+    `postgres project ${env.type}`,
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'TRANSACTION', 'db.collection.name': 'videos' } },
+    async (span) => {
+      await db.transaction(async (tx) => {
+        const inserted = await tx.insert(appliedEvents).values({ eventId: env.id, subject: env.type }).onConflictDoNothing().returning();
+        span.setAttribute('reel.catalog.duplicate', inserted.length === 0);
+        if (inserted.length === 0) return;
+        await change(tx, new Date(env.occurredAt));
+      });
+    },
+  );
 }
 
 const notFinal = ne(videos.status, 'ready');

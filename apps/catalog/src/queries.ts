@@ -1,6 +1,7 @@
 import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
 import { QueryError, type VideoRecord, type getVideoQuery, type listVideosQuery } from '@reel/events';
 import type { Static } from '@sinclair/typebox';
+import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { videos } from './schema.ts';
 
@@ -36,35 +37,46 @@ function decodeCursor(c: string): { at: Date; id: string } {
   return { at: date, id };
 }
 
+const span = <T>(op: string, fn: () => Promise<T>) =>
+  withSpan(
+    `postgres ${op} videos`,
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': op, 'db.collection.name': 'videos' } },
+    fn,
+  );
+
 export function createQueries(db: Db) {
   return {
-    async get(req: Static<typeof getVideoQuery.request>): Promise<VideoRecord> {
-      if (!UUID.test(req.id)) throw new QueryError('not_found', 'no such video');
-      const [row] = await db.select().from(videos).where(eq(videos.id, req.id));
-      // another owner's private video does not exist, as far as the viewer can tell
-      if (!row || (row.visibility !== 'public' && row.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
-      return toRecord(row);
-    },
-    async list(req: Static<typeof listVideosQuery.request>): Promise<Static<typeof listVideosQuery.response>> {
-      const where: SQL[] = [eq(videos.ownerId, req.ownerId)];
-      if (req.status) where.push(eq(videos.status, req.status));
-      if (req.q) {
-        const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push(or(ilike(videos.title, pattern), ilike(videos.description, pattern)) as SQL);
-      }
-      if (req.cursor) {
-        const c = decodeCursor(req.cursor);
-        where.push(or(lt(videos.createdAt, c.at), and(eq(videos.createdAt, c.at), lt(videos.id, c.id))) as SQL);
-      }
-      const rows = await db
-        .select()
-        .from(videos)
-        .where(and(...where))
-        .orderBy(desc(videos.createdAt), desc(videos.id))
-        .limit(req.limit + 1);
-      const page = rows.slice(0, req.limit);
-      const last = page.at(-1);
-      return { items: page.map(toRecord), nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
-    },
+    get: (req: Static<typeof getVideoQuery.request>) => span('SELECT', () => getVideo(db, req)),
+    list: (req: Static<typeof listVideosQuery.request>) => span('SELECT', () => listVideos(db, req)),
   };
+}
+
+async function getVideo(db: Db, req: Static<typeof getVideoQuery.request>): Promise<VideoRecord> {
+  if (!UUID.test(req.id)) throw new QueryError('not_found', 'no such video');
+  const [row] = await db.select().from(videos).where(eq(videos.id, req.id));
+  // another owner's private video does not exist, as far as the viewer can tell
+  if (!row || (row.visibility !== 'public' && row.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
+  return toRecord(row);
+}
+
+async function listVideos(db: Db, req: Static<typeof listVideosQuery.request>): Promise<Static<typeof listVideosQuery.response>> {
+  const where: SQL[] = [eq(videos.ownerId, req.ownerId)];
+  if (req.status) where.push(eq(videos.status, req.status));
+  if (req.q) {
+    const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(or(ilike(videos.title, pattern), ilike(videos.description, pattern)) as SQL);
+  }
+  if (req.cursor) {
+    const c = decodeCursor(req.cursor);
+    where.push(or(lt(videos.createdAt, c.at), and(eq(videos.createdAt, c.at), lt(videos.id, c.id))) as SQL);
+  }
+  const rows = await db
+    .select()
+    .from(videos)
+    .where(and(...where))
+    .orderBy(desc(videos.createdAt), desc(videos.id))
+    .limit(req.limit + 1);
+  const page = rows.slice(0, req.limit);
+  const last = page.at(-1);
+  return { items: page.map(toRecord), nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
 }

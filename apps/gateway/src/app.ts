@@ -11,14 +11,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { configSpec } from './config.ts';
 import { toHttp } from './errors.ts';
 import type { Authenticator } from './plugins/auth.ts';
+import { traceRequests } from './plugins/tracing.ts';
 import type { LiveFeed } from './live.ts';
 import type { Playback } from './playback.ts';
 import { healthRoutes } from './routes/health.ts';
+import { tusRoutes } from './routes/tus.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { eventRoutes } from './routes/videos/events.ts';
 import { videoRoutes } from './routes/videos/index.ts';
 import { manageRoutes } from './routes/videos/manage.ts';
 import { playbackRoutes } from './routes/videos/playback.ts';
+import { webRoutes } from './routes/web.ts';
 import { ErrorBody, VideoBody } from './schemas/video.ts';
 
 export type GatewayConfig = ConfigOf<typeof configSpec>;
@@ -53,6 +56,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   app.decorate('reel', deps);
+  traceRequests(app);
   app.addSchema(ErrorBody);
   app.addSchema(VideoBody);
   await app.register(swagger, {
@@ -87,8 +91,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(videoRoutes);
   await app.register(manageRoutes);
   await app.register(uploadRoutes);
+  await app.register(tusRoutes);
   await app.register(eventRoutes);
   await app.register(playbackRoutes);
+  await app.register(webRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

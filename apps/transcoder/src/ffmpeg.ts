@@ -1,5 +1,9 @@
 import ffmpeg from 'fluent-ffmpeg';
 import { RetryableError } from '@reel/events';
+import { withSpan } from '@reel/telemetry/span';
+import { metrics } from '@opentelemetry/api';
+
+const ffmpegSpeed = metrics.getMeter('@reel/transcoder').createHistogram('reel.ffmpeg.speed', { description: 'media seconds encoded per wall-clock second' });
 
 export interface FfmpegRun {
   /** ffmpeg binary (resolveFfmpeg). */
@@ -11,6 +15,9 @@ export interface FfmpegRun {
   signal?: AbortSignal;
   /** Seconds of output written so far, as ffmpeg reports it. */
   onProgress?: (outSec: number) => void;
+  /** The run's span: `ffmpeg <what>`, with these attributes plus the media time and speed. */
+  what: string;
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export class FfmpegError extends Error {
@@ -31,6 +38,26 @@ const timemarkSec = (t: string) => t.split(':').reduce((acc, p) => acc * 60 + Nu
  * the last lines of stderr, or RetryableError when it was stopped.
  */
 export function runFfmpeg(run: FfmpegRun): Promise<void> {
+  return withSpan(`ffmpeg ${run.what}`, { attributes: { 'process.executable.name': 'ffmpeg', ...run.attributes } }, async (span) => {
+    const started = Date.now();
+    let outSec = 0;
+    await execute({
+      ...run,
+      onProgress: (sec) => {
+        outSec = sec;
+        run.onProgress?.(sec);
+      },
+    });
+    const wall = (Date.now() - started) / 1000;
+    if (outSec > 0) {
+      const speed = Math.round((outSec / Math.max(wall, 0.001)) * 100) / 100;
+      span.setAttributes({ 'reel.ffmpeg.media_sec': outSec, 'reel.ffmpeg.speed': speed });
+      ffmpegSpeed.record(speed, { what: run.what });
+    }
+  });
+}
+
+function execute(run: FfmpegRun): Promise<void> {
   return new Promise((resolve, reject) => {
     if (run.signal?.aborted) return reject(new RetryableError('ffmpeg not started: aborted'));
     const tail: string[] = [];

@@ -4,6 +4,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { decodeEnvelope, type Envelope, type EventData, Subjects, type Subject, VIDEO_STREAM, registry } from './contract.ts';
 import { isInvalidMessageError, isPermanentError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { eventMetrics } from './metrics.ts';
 import type { Publisher } from './publish.ts';
 import type { Stage } from './schemas.ts';
 import { ensureConsumer, type ConsumerSpec } from './stream.ts';
@@ -110,10 +111,15 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
       },
       parent,
       async (span) => {
+        const started = performance.now();
+        const labels = { subject: m.subject, consumer: opts.durable };
+        let outcome = 'ack';
+        eventMetrics.inFlight.add(1, { consumer: opts.durable });
         try {
           await handler(env.data, { envelope: env, log, signal: ctl.signal, working: () => m.working(), deliveryCount, isLastAttempt });
           m.ack();
         } catch (err) {
+          outcome = isPermanentError(err) || isInvalidMessageError(err) || isLastAttempt ? 'term' : 'retry';
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
           if (isPermanentError(err) || isInvalidMessageError(err)) {
@@ -136,6 +142,10 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
         } finally {
           for (const t of timers) clearTimeout(t);
           controllers.delete(ctl);
+          eventMetrics.inFlight.add(-1, { consumer: opts.durable });
+          eventMetrics.handled.add(1, { ...labels, outcome });
+          eventMetrics.duration.record((performance.now() - started) / 1000, { ...labels, outcome });
+          span.setAttribute('reel.outcome', outcome);
           span.end();
         }
       },
@@ -144,6 +154,7 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
 
   async function reportFailure(videoId: string | undefined, code: string, message: string, causeId: string): Promise<void> {
     if (!videoId || opts.filter === Subjects.failed) return;
+    eventMetrics.failures.add(1, { stage: opts.stage, code });
     try {
       await opts.publisher.publish(Subjects.failed, { videoId, stage: opts.stage, code, message: message.slice(0, 2000) }, { id: `${causeId}.failed` });
     } catch (err) {
@@ -178,7 +189,17 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
       }
     }
   };
+  const observePending = async (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+    try {
+      const info = await consumer.info(true);
+      result.observe(info.num_pending, { consumer: opts.durable });
+    } catch {
+      // not connected right now: no sample
+    }
+  };
+  eventMetrics.pending.addCallback(observePending);
   const closed = loop().then(async () => {
+    eventMetrics.pending.removeCallback(observePending);
     await Promise.allSettled(running);
   });
   closed.catch((err) => opts.log.error({ err }, 'consumer loop crashed'));

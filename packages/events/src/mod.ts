@@ -12,3 +12,4 @@ export * from './rpc.ts';
 export * from './schemas.ts';
 export * from './stream.ts';
 export * from './trace.ts';
+export * from './metrics.ts';

@@ -2,6 +2,7 @@ import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type EventData, makeEnvelope, type PlatformRegistry, type Registry, registry, type Subject } from './contract.ts';
+import { eventMetrics } from './metrics.ts';
 import { injectTrace, tracer } from './trace.ts';
 
 export interface PublishOptions {
@@ -47,6 +48,7 @@ export function createPublisher<R extends Registry = PlatformRegistry>(nc: NatsC
         const hdrs = injectTrace(trace.setSpan(context.active(), span));
         const ack = await js.publish(subject, JSON.stringify(env), { msgID: env.id, headers: hdrs });
         span.setAttribute('messaging.nats.stream_sequence', ack.seq);
+        eventMetrics.published.add(1, { subject });
         return { id: env.id, seq: ack.seq, duplicate: ack.duplicate };
       } catch (err) {
         span.recordException(err as Error);

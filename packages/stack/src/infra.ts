@@ -97,7 +97,17 @@ export async function createDatabase(adminUrl: string, name: string): Promise<st
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    // the port opens before Postgres accepts sessions ("the database system is starting up")
+    let rows: readonly unknown[] = [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rows = await sql`select 1 from pg_database where datname = ${name}`;
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '57P03' || attempt > 100) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     if (rows.length === 0) await sql.unsafe(`create database ${name}`);
   } finally {
     await sql.end();

@@ -19,6 +19,8 @@ export const keys = {
   /** Source bucket: the uploaded file as received. */
   source: (videoId: string) => `sources/${id(videoId)}/original`,
   sourcePrefix: (videoId: string) => `sources/${id(videoId)}/`,
+  /** Source bucket: a resumable (tus) upload, with the store's own `.info`/`.part` objects beside it. */
+  tusUpload: (videoId: string) => `sources/${id(videoId)}/tus`,
   /** Source bucket: everything a video's processing leaves behind (chunk manifests). */
   workPrefix: (videoId: string) => `work/${id(videoId)}/`,
   chunkManifest: (videoId: string, chunk: number) => `work/${id(videoId)}/chunk-${pad(chunk, 4)}.json`,

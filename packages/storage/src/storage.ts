@@ -2,7 +2,16 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SpanKind, withSpan } from '@reel/telemetry/span';
 import { Client } from 'minio';
+
+/** Every S3 call is a CLIENT span named after the S3 operation. */
+const s3 = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) =>
+  withSpan(
+    `S3 ${op}`,
+    { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'aws-api', 'rpc.service': 'S3', 'rpc.method': op, 'aws.s3.bucket': bucket, 'aws.s3.key': key } },
+    fn,
+  );
 
 export interface StorageConfig {
   readonly S3_ENDPOINT: string;
@@ -62,59 +71,66 @@ export function createStorage(cfg: StorageConfig): Storage {
         }
       }
     },
-    async putStream(bucket, key, body, contentType, size) {
-      if (size !== undefined) {
-        await client.putObject(bucket, key, body, size, meta(contentType));
-        return;
-      }
-      // minio-js sends a stream of unknown size as a multipart upload, and an upload with no
-      // parts is refused (MalformedXML): look at the first chunk before choosing
-      const chunks = body[Symbol.asyncIterator]();
-      const first = await chunks.next();
-      if (first.done) {
-        await client.putObject(bucket, key, Buffer.alloc(0), 0, meta(contentType));
-        return;
-      }
-      const rest = Readable.from(
-        (async function* () {
-          yield first.value as Buffer;
-          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
-        })(),
-      );
-      await client.putObject(bucket, key, rest, undefined, meta(contentType));
-    },
-    async putFile(bucket, key, file, contentType) {
-      const { size } = await stat(file);
-      await client.putObject(bucket, key, createReadStream(file), size, meta(contentType));
-      return size;
-    },
-    async putText(bucket, key, text, contentType) {
-      const buf = Buffer.from(text);
-      await client.putObject(bucket, key, buf, buf.length, meta(contentType));
-    },
-    async getText(bucket, key) {
-      const chunks: Buffer[] = [];
-      for await (const c of await client.getObject(bucket, key)) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
-    async download(bucket, key, file) {
-      await pipeline(await client.getObject(bucket, key), createWriteStream(file));
-    },
-    async size(bucket, key) {
-      try {
-        return (await client.statObject(bucket, key)).size;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'NotFound' || code === 'NoSuchKey') return undefined;
-        throw err;
-      }
-    },
-    async removePrefix(bucket, prefix) {
-      const names: string[] = [];
-      for await (const o of client.listObjectsV2(bucket, prefix, true)) if (o.name) names.push(o.name);
-      for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
-      return names.length;
-    },
+    putStream: (bucket, key, body, contentType, size) =>
+      s3('PutObject', bucket, key, async () => {
+        if (size !== undefined) {
+          await client.putObject(bucket, key, body, size, meta(contentType));
+          return;
+        }
+        // minio-js sends a stream of unknown size as a multipart upload, and an upload with no
+        // parts is refused (MalformedXML): look at the first chunk before choosing
+        const chunks = body[Symbol.asyncIterator]();
+        const first = await chunks.next();
+        if (first.done) {
+          await client.putObject(bucket, key, Buffer.alloc(0), 0, meta(contentType));
+          return;
+        }
+        const rest = Readable.from(
+          (async function* () {
+            yield first.value as Buffer;
+            for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
+          })(),
+        );
+        await client.putObject(bucket, key, rest, undefined, meta(contentType));
+      }),
+    putFile: (bucket, key, file, contentType) =>
+      s3('PutObject', bucket, key, async () => {
+        const { size } = await stat(file);
+        await client.putObject(bucket, key, createReadStream(file), size, meta(contentType));
+        return size;
+      }),
+    putText: (bucket, key, text, contentType) =>
+      s3('PutObject', bucket, key, async () => {
+        const buf = Buffer.from(text);
+        await client.putObject(bucket, key, buf, buf.length, meta(contentType));
+      }),
+    getText: (bucket, key) =>
+      s3('GetObject', bucket, key, async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of await client.getObject(bucket, key)) chunks.push(c as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      }),
+    download: (bucket, key, file) =>
+      s3('GetObject', bucket, key, async () => {
+        await pipeline(await client.getObject(bucket, key), createWriteStream(file));
+      }),
+    size: (bucket, key) =>
+      s3('HeadObject', bucket, key, async () => {
+        try {
+          return (await client.statObject(bucket, key)).size;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'NotFound' || code === 'NoSuchKey') return undefined;
+          throw err;
+        }
+      }),
+    removePrefix: (bucket, prefix) =>
+      s3('DeleteObjects', bucket, prefix, async () => {
+        const names: string[] = [];
+        for await (const o of client.listObjectsV2(bucket, prefix, true)) if (o.name) names.push(o.name);
+        for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
+        return names.length;
+      }),
     presignGet: (bucket, key, expirySec) => client.presignedGetObject(bucket, key, expirySec),
     presignPut: (bucket, key, expirySec) => client.presignedPutObject(bucket, key, expirySec),
   };

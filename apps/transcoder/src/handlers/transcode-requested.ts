@@ -52,6 +52,13 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
           input: source,
           ...args,
           signal: ctx.signal,
+          what: 'ladder',
+          attributes: {
+            'reel.video.id': d.videoId,
+            'reel.chunk.index': d.chunk.index,
+            'reel.rungs': d.ladder.map((r) => r.name).join(','),
+            'reel.media.duration_sec': d.chunk.durationSec,
+          },
           onProgress: (sec) => {
             if (Date.now() - lastReport < 2000) return;
             lastReport = Date.now();

@@ -36,6 +36,8 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
           outputOptions: ['-vf', `scale=${even(width)}:${height}`, ...JPEG],
           output: join(dir, file),
           signal: ctx.signal,
+          what: 'frame',
+          attributes: { 'reel.video.id': d.videoId, 'reel.frame.at_sec': atSec },
         });
         return join(dir, file);
       };
@@ -56,6 +58,8 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
         outputOptions: ['-vf', `fps=1/${plan.intervalSec},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`, ...JPEG],
         output: join(dir, 'storyboard.jpg'),
         signal: ctx.signal,
+        what: 'storyboard',
+        attributes: { 'reel.video.id': d.videoId, 'reel.media.duration_sec': durationSec, 'reel.storyboard.tiles': plan.count },
       });
       const image = keys.storyboard(d.videoId);
       const vtt = keys.storyboardVtt(d.videoId);

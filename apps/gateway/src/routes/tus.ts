@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { getVideoQuery, request, Subjects } from '@reel/events';
+import { keys } from '@reel/storage';
+import { S3Store } from '@tus/s3-store';
+import { EVENTS, Server } from '@tus/server';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from '../errors.ts';
+import { publicBaseUrl } from './videos/access.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// set by the gateway after it has checked the bearer token; a client's own values are dropped
+const OWNER = 'x-reel-owner';
+const VIDEO = 'x-reel-video';
+/** How long a resumable upload may take before it is abandoned and removed. */
+const TUS_EXPIRY_MS = 24 * 3600 * 1000;
+
+/**
+ * Resumable uploads (tus 1.0: creation, resume, termination) at /v1/tus, stored in the source
+ * bucket by @tus/s3-store. The upload URL is /v1/tus/<videoId>; the video is `waiting_upload`
+ * until the last byte arrives, then `video.uploaded` starts the pipeline.
+ */
+export async function tusRoutes(app: FastifyInstance): Promise<void> {
+  const { auth, storage, publisher, nc, config, log } = app.reel;
+  const endpoint = new URL(config.S3_ENDPOINT);
+  const store = new S3Store({
+    partSize: 8 * 1024 * 1024,
+    // Swift's s3api (local runs) has no object tagging; tags only drive S3 lifecycle expiry
+    useTags: false,
+    s3ClientConfig: {
+      bucket: storage.sourceBucket,
+      region: config.S3_REGION,
+      endpoint: endpoint.origin,
+      forcePathStyle: true,
+      credentials: { accessKeyId: config.S3_ACCESS_KEY, secretAccessKey: config.S3_SECRET_KEY },
+      // S3-compatible stores refuse aws-chunked bodies (STACK.md)
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    },
+  });
+  // AWS SDK v3's DeleteObjects lacks the Content-MD5 some stores demand: remove through minio
+  const remove = store.remove.bind(store);
+  store.remove = async (id: string) => {
+    try {
+      await remove(id);
+    } catch (err) {
+      log.debug({ err }, 'tus store remove failed; removing with minio');
+      await storage.removePrefix(storage.sourceBucket, id);
+    }
+  };
+  const base = publicBaseUrl(config);
+  const videoOf = (key: string) => key.split('/')[1] ?? '';
+  const tus = new Server({
+    path: '/v1/tus',
+    datastore: store,
+    maxSize: config.MAX_UPLOAD_BYTES,
+    respectForwardedHeaders: true,
+    namingFunction: (req) => keys.tusUpload(req.headers.get(VIDEO) ?? ''),
+    generateUrl: (_req, { id }) => `${base}/v1/tus/${videoOf(id)}`,
+    getFileIdFromRequest: (_req, last) => (last && UUID.test(last) ? keys.tusUpload(last) : undefined),
+    onResponseError: (_req, err) => {
+      if (err instanceof Error) log.error({ err }, 'tus request failed');
+      return undefined;
+    },
+    onUploadCreate: async (req, upload) => {
+      const ownerId = req.headers.get(OWNER) ?? '';
+      const meta = upload.metadata ?? {};
+      const visibility = meta.visibility === 'public' ? 'public' : 'private';
+      await publisher.publish(
+        Subjects.created,
+        {
+          videoId: videoOf(upload.id),
+          ownerId,
+          title: (meta.title ?? meta.filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').slice(0, 200) || 'Untitled',
+          description: (meta.description ?? '').slice(0, 5000),
+          visibility,
+          upload: { method: 'tus', expiresAt: new Date(Date.now() + TUS_EXPIRY_MS).toISOString() },
+        },
+        { id: `${videoOf(upload.id)}.created` },
+      );
+      return {};
+    },
+    onUploadFinish: async (req, upload) => {
+      const videoId = videoOf(upload.id);
+      const ownerId = req.headers.get(OWNER) ?? '';
+      const record = await request(nc, getVideoQuery, { id: videoId, viewer: ownerId });
+      await publisher.publish(
+        Subjects.uploaded,
+        {
+          videoId,
+          ownerId,
+          title: record.title,
+          description: record.description,
+          visibility: record.visibility,
+          source: {
+            bucket: storage.sourceBucket,
+            key: upload.id,
+            size: upload.size ?? upload.offset,
+            ...(upload.metadata?.filename ? { filename: upload.metadata.filename.slice(0, 512) } : {}),
+          },
+        },
+        { id: `${videoId}.uploaded` },
+      );
+      return { headers: { 'Reel-Video-Id': videoId } };
+    },
+  });
+  tus.on(EVENTS.POST_TERMINATE, (req, _res, id) => {
+    const ownerId = req.headers.get(OWNER) ?? '';
+    publisher
+      .publish(Subjects.deleted, { videoId: videoOf(id), ownerId }, { id: `${videoOf(id)}.deleted` })
+      .catch((err) => log.error({ err }, 'could not publish video.deleted for a terminated upload'));
+  });
+
+  // tus reads the body itself
+  app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
+
+  // the catalog projects video.created a moment after the upload is created: a first PATCH
+  // that arrives sooner is not refused for that
+  const findOwn = async (id: string, viewer: string) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(nc, getVideoQuery, { id, viewer });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'not_found' || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+
+  /** Sets (or with no value, drops) a header the tus handlers will see (they read rawHeaders). */
+  const setHeader = (raw: FastifyRequest['raw'], name: string, value?: string) => {
+    const kept: string[] = [];
+    for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
+      if (raw.rawHeaders[i]?.toLowerCase() !== name) kept.push(raw.rawHeaders[i] as string, raw.rawHeaders[i + 1] as string);
+    }
+    delete raw.headers[name];
+    if (value !== undefined) {
+      kept.push(name, value);
+      raw.headers[name] = value;
+    }
+    raw.rawHeaders.splice(0, raw.rawHeaders.length, ...kept);
+  };
+
+  const handle = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    setHeader(req.raw, OWNER);
+    setHeader(req.raw, VIDEO);
+    if (req.method !== 'OPTIONS') {
+      const ownerId = await auth.require(req.headers.authorization);
+      const id = (req.params as { id?: string }).id;
+      if (id) {
+        if (!UUID.test(id)) throw new HttpError(404, 'not_found', 'no such upload');
+        const record = await findOwn(id, ownerId);
+        if (record.ownerId !== ownerId) throw new HttpError(404, 'not_found', 'no such upload');
+      } else if (req.method === 'POST') {
+        setHeader(req.raw, VIDEO, randomUUID());
+      }
+      setHeader(req.raw, OWNER, ownerId);
+    }
+    reply.hijack();
+    await tus.handle(req.raw, reply.raw);
+  };
+  const schema = { hide: true };
+  app.route({
+    method: ['POST', 'OPTIONS'],
+    url: '/v1/tus',
+    schema,
+    config: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } },
+    handler: handle,
+  });
+  app.route({ method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url: '/v1/tus/:id', schema, handler: handle });
+}
