@@ -52,7 +52,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     trustProxy: true,
     // SSE streams are long-lived: shutdown must not wait for their clients
     forceCloseConnections: true,
-    disableRequestLogging: false,
+    // requests are logged by traceRequests' hook instead, with tokens taken out of the URL
+    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   app.decorate('reel', deps);

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
-import { Client } from 'minio';
+import { Client, IamAwsProvider } from 'minio';
 
 /** Every S3 call is a CLIENT span named after the S3 operation. */
 const s3 = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) =>
@@ -18,6 +18,7 @@ export interface StorageConfig {
   readonly S3_REGION: string;
   readonly S3_ACCESS_KEY: string;
   readonly S3_SECRET_KEY: string;
+  readonly S3_CREDENTIALS?: 'static' | 'iam';
   readonly S3_SOURCE_BUCKET: string;
   readonly S3_MEDIA_BUCKET: string;
 }
@@ -49,10 +50,10 @@ export function createStorage(cfg: StorageConfig): Storage {
     endPoint: u.hostname,
     port: u.port ? Number(u.port) : useSSL ? 443 : 80,
     useSSL,
-    accessKey: cfg.S3_ACCESS_KEY,
-    secretKey: cfg.S3_SECRET_KEY,
     region: cfg.S3_REGION,
     pathStyle: true,
+    // on AWS, the pod's or instance's role (no keys in the config at all)
+    ...(cfg.S3_CREDENTIALS === 'iam' ? { credentialsProvider: new IamAwsProvider({}) } : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY }),
   });
   const meta = (contentType?: string) => (contentType ? { 'Content-Type': contentType } : {});
   return {

@@ -78,6 +78,9 @@ export function createLibrary() {
 
   function watchLive(item) {
     if (item.unfollow || FINAL.has(item.video.status)) return;
+    // a video still waiting for its bytes is followed once this page has sent them; one whose
+    // upload was abandoned elsewhere would only hold one of the few streams open for nothing
+    if (item.video.status === 'waiting_upload' && !finishedUploads.has(item.video.id)) return;
     item.unfollow = follow(item.video.id, (type, data) => {
       if (type === 'gone') return remove(item.video.id);
       if (type === 'progress') {

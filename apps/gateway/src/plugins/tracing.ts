@@ -3,8 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const tracer = trace.getTracer('@reel/gateway');
 
+/** The URL as it may be logged: playback tokens and SSE access tokens are credentials. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|access_token)=)[^&]*/g, '$1[redacted]');
+}
+
 /**
- * One SERVER span per HTTP request, continuing a `traceparent` the client sent, active while the
+ * One SERVER span per HTTP request (and its one log line), continuing a `traceparent` the client sent, active while the
  * handler runs — so the events an upload publishes, and everything downstream, share its trace.
  * (There is no maintained instrumentation we could load before Fastify under ESM; this is small.)
  */
@@ -27,8 +32,14 @@ export function traceRequests(app: FastifyInstance): void {
     );
     spans.set(req, span);
     // hijacked replies (SSE, tus) skip onResponse: end on the socket's close instead
+    const started = performance.now();
     reply.raw.once('close', () => {
-      span.setAttribute('http.response.status_code', reply.raw.statusCode);
+      const status = reply.raw.statusCode;
+      req.log[status >= 500 ? 'error' : 'info'](
+        { method: req.method, url: redactUrl(req.url), status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+      span.setAttribute('http.response.status_code', status);
       if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });

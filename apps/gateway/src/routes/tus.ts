@@ -31,7 +31,8 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
       region: config.S3_REGION,
       endpoint: endpoint.origin,
       forcePathStyle: true,
-      credentials: { accessKeyId: config.S3_ACCESS_KEY, secretAccessKey: config.S3_SECRET_KEY },
+      // with S3_CREDENTIALS=iam the SDK finds the role itself (web identity, ECS, EC2)
+      ...(config.S3_CREDENTIALS === 'iam' ? {} : { credentials: { accessKeyId: config.S3_ACCESS_KEY, secretAccessKey: config.S3_SECRET_KEY } }),
       // S3-compatible stores refuse aws-chunked bodies (STACK.md)
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

@@ -160,6 +160,9 @@ S3_ENDPOINT: {{ .Values.s3.endpoint | quote }}
 S3_REGION: {{ .Values.s3.region | quote }}
 S3_SOURCE_BUCKET: {{ .Values.s3.sourceBucket | quote }}
 S3_MEDIA_BUCKET: {{ .Values.s3.mediaBucket | quote }}
+{{- if or (eq .Values.s3.credentials "iam") (and (eq .Values.s3.credentials "auto") (not .Values.existingSecret) (not .Values.s3.accessKey)) }}
+S3_CREDENTIALS: "iam"
+{{- end }}
 {{- end }}
 
 {{- define "reel.config.limits" -}}
