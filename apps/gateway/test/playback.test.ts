@@ -1,30 +1,18 @@
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
-import { chromium } from 'playwright-core';
 import t from 'tap';
+import { chromiumMissing, launchBrowser } from './browser.ts';
 
 // A real player in a real browser: hls.js in headless Chromium, on a page served from an origin
 // that is neither the gateway's nor the S3 server's, plays a video uploaded through the API at
 // every quality level of its ladder. This is what CORS headers, signed playlist links and
 // presigned segment URLs are for, so it is checked end to end here.
 
-/** Debian's chromium package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const STEP_MS = 30_000;
 const SCREENSHOT = '/tmp/reel-playback.png';
 
@@ -108,20 +96,9 @@ window.reel = {
 };
 </script></body></html>`;
 
-const installed = (file: string) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-if (!installed(CHROMIUM)) {
-  t.fail(
-    `Chromium is not installed (no executable ${CHROMIUM}): this test plays the stream in a real browser. ` +
-      'Install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH to a Chromium/Chrome binary.',
-  );
+const missing = chromiumMissing('plays the stream');
+if (missing) {
+  t.fail(missing);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'reel-playback-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -158,18 +135,7 @@ if (!installed(CHROMIUM)) {
     t.comment(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s; renditions ${renditions.map((r) => `${r.width}x${r.height}`).join(', ')}`);
     t.not(new URL(src).origin, pageOrigin, 'the playlist is on another origin than the page');
 
-    const userDataDir = mkdtempSync(join(tmpdir(), 'reel-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: STEP_MS,
-      viewport: { width: 800, height: 480 },
-    });
-    t.teardown(async () => {
-      await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    });
+    const browser = await launchBrowser(t.teardown, { viewport: { width: 800, height: 480 }, timeoutMs: STEP_MS });
     const page = browser.pages()[0] ?? (await browser.newPage());
 
     // everything the browser complains about, and where the media came from

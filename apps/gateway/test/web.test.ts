@@ -1,29 +1,17 @@
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform } from '@reel/stack';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t from 'tap';
+import { chromiumMissing, launchBrowser } from './browser.ts';
 
 // The web page served by the gateway at `/`, driven like a person would in headless Chromium:
 // sign in with a token, upload a clip through the file input (progress bar to 100%), watch the
 // library card turn ready without a reload, open the watch page, play the video with hls.js,
 // and find every rendition in the quality selector and storyboard previews on the seek bar.
 
-/** Debian's chromium package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const STEP_MS = 30_000;
 const PROCESSING_MS = 180_000;
 const SHOT_LIBRARY = '/tmp/reel-web-library.png';
@@ -58,15 +46,6 @@ type ProgressEl = El & { value: number; max: number };
 type VideoEl = El & { currentTime: number; paused: boolean; ended: boolean; videoHeight: number; play(): Promise<void> };
 type Video = { id: string; status: string; renditions?: Rendition[]; playback?: { hls: string; storyboard?: string; poster?: string } };
 
-const installed = (file: string) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** A raw GET whose path is sent exactly as written (fetch would normalise `..`). */
 const rawGet = (base: string, path: string) =>
   new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
@@ -97,11 +76,9 @@ async function until<T>(page: Page, what: string, fn: () => T | Promise<T>, time
   }
 }
 
-if (!installed(CHROMIUM)) {
-  t.fail(
-    `Chromium is not installed (no executable ${CHROMIUM}): this test drives the web page in a real browser. ` +
-      'Install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH to a Chromium/Chrome binary.',
-  );
+const missing = chromiumMissing('drives the web page');
+if (missing) {
+  t.fail(missing);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'reel-web-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,18 +122,7 @@ if (!installed(CHROMIUM)) {
     );
 
     // ---- the browser
-    const userDataDir = mkdtempSync(join(tmpdir(), 'reel-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: STEP_MS,
-      viewport: { width: 1280, height: 900 },
-    });
-    t.teardown(async () => {
-      await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    });
+    const browser = await launchBrowser(t.teardown, { viewport: { width: 1280, height: 900 }, timeoutMs: STEP_MS });
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(STEP_MS);
 

@@ -1,9 +1,10 @@
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
+import { SpanKind, withSpan } from '@reel/telemetry/span';
 import { type EventData, makeEnvelope, type PlatformRegistry, type Registry, registry, type Subject } from './contract.ts';
 import { eventMetrics } from './metrics.ts';
-import { injectTrace, tracer } from './trace.ts';
+import { injectTrace } from './trace.ts';
 
 export interface PublishOptions {
   /**
@@ -34,29 +35,25 @@ export function createPublisher<R extends Registry = PlatformRegistry>(nc: NatsC
   return {
     async publish(subject, data, opts = {}) {
       const env = makeEnvelope(reg, subject, data, { id: opts.id });
-      const span = tracer.startSpan(`${subject} publish`, {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.operation.type': 'publish',
-          'messaging.destination.name': subject,
-          'messaging.message.id': env.id,
-          ...videoAttr(data),
+      return withSpan(
+        `${subject} publish`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.operation.type': 'publish',
+            'messaging.destination.name': subject,
+            'messaging.message.id': env.id,
+            ...videoAttr(data),
+          },
         },
-      });
-      try {
-        const hdrs = injectTrace(trace.setSpan(context.active(), span));
-        const ack = await js.publish(subject, JSON.stringify(env), { msgID: env.id, headers: hdrs });
-        span.setAttribute('messaging.nats.stream_sequence', ack.seq);
-        eventMetrics.published.add(1, { subject });
-        return { id: env.id, seq: ack.seq, duplicate: ack.duplicate };
-      } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-        throw err;
-      } finally {
-        span.end();
-      }
+        async (span) => {
+          const ack = await js.publish(subject, JSON.stringify(env), { msgID: env.id, headers: injectTrace(context.active()) });
+          span.setAttribute('messaging.nats.stream_sequence', ack.seq);
+          eventMetrics.published.add(1, { subject });
+          return { id: env.id, seq: ack.seq, duplicate: ack.duplicate };
+        },
+      );
     },
   };
 }
