@@ -134,6 +134,13 @@ t.test('a retryable failure is retried with backoff, then succeeds', async (t) =
     failed.find((e) => e.videoId === videoId),
     'no video.failed for a success',
   );
+  // every attempt is a consumer span in the trace of the one publish, numbered by delivery
+  const attempts = spans
+    .getFinishedSpans()
+    .filter((s) => s.attributes['messaging.consumer.group.name'] === 'retry' && s.attributes['reel.video.id'] === videoId);
+  t.same(attempts.map((s) => s.attributes['messaging.nats.delivery_count']).sort(), [1, 2, 3], 'three attempts, three consumer spans');
+  t.equal(new Set(attempts.map((s) => s.spanContext().traceId)).size, 1, 'all in the same trace');
+  t.same(attempts.map((s) => s.attributes['reel.outcome']).sort(), ['ack', 'retry', 'retry']);
   await sub.stop();
 });
 

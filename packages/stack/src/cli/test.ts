@@ -1,8 +1,9 @@
-// npm test: installs what npm can't (ffmpeg, nats-server, Postgres, the S3 server) once, then
-// runs every unit, contract and integration test with tap. Extra arguments go to tap.
-import { spawn } from 'node:child_process';
+// npm test: installs what npm can't (ffmpeg, nats-server, Postgres, the S3 server, Chromium, docker-compose)
+// once, then runs every unit, contract and integration test with tap. Extra arguments go to tap.
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../apps.ts';
+import { aptInstall, hasCommand } from '../apt.ts';
 import { ensureChromiumInstalled } from '../chromium.ts';
 import { ensureFfmpegInstalled } from '../ffmpeg.ts';
 import { ensureNatsInstalled } from '../nats-server.ts';
@@ -15,6 +16,8 @@ ensureNatsInstalled(say);
 ensurePostgresInstalled(say);
 ensureS3ServerInstalled(say);
 ensureChromiumInstalled(say);
+// the deploy tests validate docker-compose.yml with Debian's docker-compose (offline, no engine)
+if (!hasCommand('docker-compose') && spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status !== 0) aptInstall(['docker-compose'], say);
 
 const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), process.argv.slice(2), { cwd: ROOT, stdio: 'inherit' });
 tap.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
