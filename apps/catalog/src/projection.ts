@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, ne, or } from 'drizzle-orm';
-import type { Envelope, HandlerMap } from '@reel/events';
+import { type Envelope, type HandlerMap, Subjects } from '@reel/events';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { appliedEvents, videos } from './schema.ts';
@@ -43,7 +43,7 @@ function promote(tx: Tx, videoId: string, at: Date) {
 /** One projection per subject: a subject without one is a compile error. */
 export function createProjection(db: Db): HandlerMap {
   return {
-    'video.created': (d, { envelope }) =>
+    [Subjects.created]: (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
           .insert(videos)
@@ -60,7 +60,7 @@ export function createProjection(db: Db): HandlerMap {
           })
           .onConflictDoNothing(),
       ),
-    'video.updated': (d, { envelope }) =>
+    [Subjects.updated]: (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
           .update(videos)
@@ -72,7 +72,7 @@ export function createProjection(db: Db): HandlerMap {
           })
           .where(and(eq(videos.id, d.videoId), eq(videos.ownerId, d.ownerId))),
       ),
-    'video.uploaded': (d, { envelope }) =>
+    [Subjects.uploaded]: (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
           .insert(videos)
@@ -94,23 +94,23 @@ export function createProjection(db: Db): HandlerMap {
             where: eq(videos.status, 'waiting_upload'),
           }),
       ),
-    'video.ingested': (d, { envelope }) =>
+    [Subjects.ingested]: (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
           .update(videos)
           .set({ source: d.probe, durationSec: d.probe.durationSec, stage: 'transcode', percent: 0, updatedAt: at })
           .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing'))),
       ),
-    'video.transcode.requested': async () => {},
-    'video.transcoded': async () => {},
-    'video.progress': (d, { envelope }) =>
+    [Subjects.transcodeRequested]: async () => {},
+    [Subjects.transcoded]: async () => {},
+    [Subjects.progress]: (d, { envelope }) =>
       once(db, envelope, (tx, at) =>
         tx
           .update(videos)
           .set({ stage: d.stage, percent: d.percent, updatedAt: at })
           .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing'))),
       ),
-    'video.thumbnails.created': (d, { envelope }) =>
+    [Subjects.thumbnailsCreated]: (d, { envelope }) =>
       once(db, envelope, async (tx, at) => {
         await tx
           .update(videos)
@@ -121,8 +121,8 @@ export function createProjection(db: Db): HandlerMap {
           .where(eq(videos.id, d.videoId));
         await promote(tx, d.videoId, at);
       }),
-    'video.playable': async () => {},
-    'video.packaged': (d, { envelope }) =>
+    [Subjects.playable]: async () => {},
+    [Subjects.packaged]: (d, { envelope }) =>
       once(db, envelope, async (tx, at) => {
         await tx
           .update(videos)
@@ -136,7 +136,7 @@ export function createProjection(db: Db): HandlerMap {
           .where(and(eq(videos.id, d.videoId), eq(videos.status, 'processing')));
         await promote(tx, d.videoId, at);
       }),
-    'video.failed': (d, { envelope }) =>
+    [Subjects.failed]: (d, { envelope }) =>
       once(db, envelope, async (tx, at) => {
         // thumbnails are extras: a video that plays is ready without them
         const failsVideo = d.stage !== 'thumbnails';
@@ -152,6 +152,6 @@ export function createProjection(db: Db): HandlerMap {
           .where(failsVideo ? and(eq(videos.id, d.videoId), notFinal) : eq(videos.id, d.videoId));
         if (!failsVideo) await promote(tx, d.videoId, at);
       }),
-    'video.deleted': (d, { envelope }) => once(db, envelope, (tx) => tx.delete(videos).where(eq(videos.id, d.videoId))),
+    [Subjects.deleted]: (d, { envelope }) => once(db, envelope, (tx) => tx.delete(videos).where(eq(videos.id, d.videoId))),
   };
 }
