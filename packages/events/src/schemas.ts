@@ -12,12 +12,17 @@ export type ObjectRef = Static<typeof ObjectRef>;
 export const Visibility = T.Union([T.Literal('private'), T.Literal('public')]);
 export type Visibility = Static<typeof Visibility>;
 
-export const VideoUploadedV1 = T.Object({
+/** What the owner says about a video, carried by the events that create it. */
+const VideoMeta = {
   videoId: VideoId,
   ownerId: T.String({ minLength: 1, maxLength: 256 }),
   title: T.String({ maxLength: 200 }),
   description: T.String({ maxLength: 5000 }),
   visibility: Visibility,
+};
+
+export const VideoUploadedV1 = T.Object({
+  ...VideoMeta,
   source: T.Object({
     bucket: T.String({ minLength: 1 }),
     key: Key,
@@ -148,11 +153,7 @@ export const FailedV1 = T.Object({
 
 /** A video announced before its bytes: a direct (presigned) or resumable upload is under way. */
 export const CreatedV1 = T.Object({
-  videoId: VideoId,
-  ownerId: T.String({ minLength: 1, maxLength: 256 }),
-  title: T.String({ maxLength: 200 }),
-  description: T.String({ maxLength: 5000 }),
-  visibility: Visibility,
+  ...VideoMeta,
   upload: T.Object({ method: T.Union([T.Literal('presigned'), T.Literal('tus')]), expiresAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }) }),
 });
 

@@ -5,7 +5,7 @@ import { S3Store } from '@tus/s3-store';
 import { EVENTS, Server } from '@tus/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.ts';
-import { publicBaseUrl } from './videos/access.ts';
+import { publicBaseUrl, publishUploaded } from './videos/access.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // set by the gateway after it has checked the bearer token; a client's own values are dropped
@@ -84,23 +84,12 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
       const videoId = videoOf(upload.id);
       const ownerId = req.headers.get(OWNER) ?? '';
       const record = await request(nc, getVideoQuery, { id: videoId, viewer: ownerId });
-      await publisher.publish(
-        Subjects.uploaded,
-        {
-          videoId,
-          ownerId,
-          title: record.title,
-          description: record.description,
-          visibility: record.visibility,
-          source: {
-            bucket: storage.sourceBucket,
-            key: upload.id,
-            size: upload.size ?? upload.offset,
-            ...(upload.metadata?.filename ? { filename: upload.metadata.filename.slice(0, 512) } : {}),
-          },
-        },
-        { id: `${videoId}.uploaded` },
-      );
+      await publishUploaded(publisher, record, {
+        bucket: storage.sourceBucket,
+        key: upload.id,
+        size: upload.size ?? upload.offset,
+        ...(upload.metadata?.filename ? { filename: upload.metadata.filename.slice(0, 512) } : {}),
+      });
       return { headers: { 'Reel-Video-Id': videoId } };
     },
   });

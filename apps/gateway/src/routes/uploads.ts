@@ -4,7 +4,7 @@ import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
-import { loadOwned } from './videos/access.ts';
+import { loadOwned, publishUploaded } from './videos/access.ts';
 
 const Create = T.Object(
   {
@@ -87,18 +87,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
         await storage.removePrefix(storage.sourceBucket, keys.sourcePrefix(videoId));
         throw new HttpError(413, 'too_large', `the file is ${size} bytes; the limit is ${config.MAX_UPLOAD_BYTES}`);
       }
-      await publisher.publish(
-        Subjects.uploaded,
-        {
-          videoId,
-          ownerId,
-          title: record.title,
-          description: record.description,
-          visibility: record.visibility,
-          source: { bucket: storage.sourceBucket, key, size },
-        },
-        { id: `${videoId}.uploaded` },
-      );
+      await publishUploaded(publisher, record, { bucket: storage.sourceBucket, key, size });
       reply.code(202);
       return { id: videoId, status: 'processing' as const };
     },

@@ -1,4 +1,4 @@
-import { getVideoQuery, request, type VideoRecord } from '@reel/events';
+import { type EventData, getVideoQuery, type Publisher, request, Subjects, type VideoRecord } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { HttpError } from '../../errors.ts';
 
@@ -15,4 +15,10 @@ export async function loadOwned(nc: NatsConnection, id: string, viewer: string):
 /** Base URL the API is reached at, for links it hands out. */
 export function publicBaseUrl(config: { PUBLIC_URL?: string | undefined; HOST: string; PORT: number }): string {
   return config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+}
+
+/** The bytes of a video announced earlier (direct or resumable upload) are in: start the pipeline. */
+export function publishUploaded(publisher: Publisher, record: VideoRecord, source: EventData<'video.uploaded'>['source']) {
+  const { id: videoId, ownerId, title, description, visibility } = record;
+  return publisher.publish(Subjects.uploaded, { videoId, ownerId, title, description, visibility, source }, { id: `${videoId}.uploaded` });
 }

@@ -67,7 +67,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         }, 150);
       };
       cleanup.push(
-        app.reel.live.listen(id, (env) => {
+        live.listen(id, (env) => {
           if (env.type === Subjects.progress) send('progress', env.data);
           else recheck();
         }),

@@ -40,6 +40,7 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/v1/videos',
     {
+      config: writeLimit,
       schema: { tags: ['videos'], consumes: ['multipart/form-data'], response: { 202: Accepted, ...errors, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } } },
     },
     async (req, reply) => {
