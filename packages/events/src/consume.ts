@@ -8,6 +8,7 @@ import { eventMetrics } from './metrics.ts';
 import type { Publisher } from './publish.ts';
 import type { Stage } from './schemas.ts';
 import { ensureConsumer, type ConsumerSpec } from './stream.ts';
+import { isVideoDeletedError, type Tombstones, VideoDeletedError } from './tombstones.ts';
 import { extractTrace, tracer } from './trace.ts';
 
 export interface HandlerContext<D = unknown> {
@@ -39,6 +40,16 @@ export interface ConsumeOptions extends ConsumerSpec {
   backoffMs?: number[];
   /** A handler still running after this long is aborted and its message retried. */
   timeoutMs?: number;
+  /**
+   * Awaited before every fetch: resolves when the service can do its work (its database answers).
+   * While it waits nothing is pulled, so an outage is waited out instead of burning retries.
+   */
+  gate?: (signal: AbortSignal) => Promise<void>;
+  /**
+   * Deleted videos: their messages are acknowledged without running the handler (but for
+   * `video.deleted` itself), and a running handler's signal is aborted when its video is deleted.
+   */
+  tombstones?: Tombstones;
 }
 
 export interface Subscription {
@@ -65,7 +76,12 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
   const backoff = opts.backoffMs?.length ? opts.backoffMs : DEFAULT_BACKOFF;
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
-  const controllers = new Set<AbortController>();
+  /** Running handlers' abort controllers, with the video each works on. */
+  const controllers = new Map<AbortController, string | undefined>();
+  const isDeleted = (videoId: string | undefined) => Boolean(videoId && opts.tombstones?.has(videoId));
+  const unwatch = opts.tombstones?.onMark((deletedId) => {
+    for (const [ctl, videoId] of controllers) if (videoId === deletedId) ctl.abort(new VideoDeletedError(deletedId));
+  });
   let batch: ConsumerMessages | undefined;
   let slotFreed: (() => void) | undefined;
 
@@ -90,8 +106,13 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
       m.ack();
       return;
     }
+    if (m.subject !== Subjects.deleted && isDeleted(videoId)) {
+      log.info({}, 'video deleted; message skipped');
+      m.ack();
+      return;
+    }
     const ctl = new AbortController();
-    controllers.add(ctl);
+    controllers.set(ctl, videoId);
     const timers = [setInterval(() => m.working(), Math.max(200, ackWaitMs / 3))];
     if (opts.timeoutMs) timers.push(setTimeout(() => ctl.abort(new Error(`handler timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs));
     const parent = extractTrace(m.headers);
@@ -119,6 +140,13 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
           await handler(env.data, { envelope: env, log, signal: ctl.signal, working: () => m.working(), deliveryCount, isLastAttempt });
           m.ack();
         } catch (err) {
+          if (isVideoDeletedError(err) || isDeleted(videoId)) {
+            // the video went away under the handler: there is nothing left to do for it
+            outcome = 'deleted';
+            log.info({ reason: (err as Error).message }, 'video deleted while handling; message acknowledged');
+            m.ack();
+            return;
+          }
           outcome = isPermanentError(err) || isInvalidMessageError(err) || isLastAttempt ? 'term' : 'retry';
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -153,7 +181,7 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
   };
 
   async function reportFailure(videoId: string | undefined, code: string, message: string, causeId: string): Promise<void> {
-    if (!videoId || opts.filter === Subjects.failed) return;
+    if (!videoId || opts.filter === Subjects.failed || isDeleted(videoId)) return;
     eventMetrics.failures.add(1, { stage: opts.stage, code });
     try {
       await opts.publisher.publish(Subjects.failed, { videoId, stage: opts.stage, code, message: message.slice(0, 2000) }, { id: `${causeId}.failed` });
@@ -172,6 +200,8 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
         continue;
       }
       try {
+        if (opts.gate) await opts.gate(stopping.signal);
+        if (stopping.signal.aborted) break;
         batch = await consumer.fetch({ max_messages: free, expires: 5000 });
         for await (const m of batch) {
           const p = handle(m)
@@ -200,6 +230,7 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
   eventMetrics.pending.addCallback(observePending);
   const closed = loop().then(async () => {
     eventMetrics.pending.removeCallback(observePending);
+    unwatch?.();
     await Promise.allSettled(running);
   });
   closed.catch((err) => opts.log.error({ err }, 'consumer loop crashed'));
@@ -211,7 +242,7 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
       batch?.stop();
       slotFreed?.();
       const t = setTimeout(() => {
-        for (const c of controllers) c.abort(new Error('service shutting down'));
+        for (const c of controllers.keys()) c.abort(new Error('service shutting down'));
       }, graceMs);
       await closed;
       clearTimeout(t);

@@ -11,5 +11,6 @@ export * from './queries.ts';
 export * from './rpc.ts';
 export * from './schemas.ts';
 export * from './stream.ts';
+export * from './tombstones.ts';
 export * from './trace.ts';
 export * from './metrics.ts';

@@ -17,6 +17,10 @@ export const VideoRecord = T.Object({
   progress: T.Optional(T.Object({ stage: T.String(), percent: T.Number() })),
   durationSec: T.Optional(T.Number()),
   source: T.Optional(Probe),
+  /** Where the uploaded bytes are (what a retry starts from again). */
+  sourceObject: T.Optional(T.Object({ bucket: T.String(), key: T.String(), size: T.Integer({ minimum: 0 }) })),
+  /** The processing attempt shown (1, then one more per retry). */
+  attempt: T.Optional(T.Integer({ minimum: 1 })),
   renditions: T.Optional(T.Array(RenditionInfo)),
   master: T.Optional(T.String()),
   images: T.Optional(T.Object({ poster: T.String(), thumbnails: T.Array(T.String()), storyboard: T.String(), storyboardVtt: T.String() })),

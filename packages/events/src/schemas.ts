@@ -30,6 +30,8 @@ export const VideoUploadedV1 = T.Object({
     filename: T.Optional(T.String({ maxLength: 512 })),
     contentType: T.Optional(T.String({ maxLength: 256 })),
   }),
+  /** 1 for the first run; the owner's retry of a failed video publishes the next number. */
+  attempt: T.Optional(T.Integer({ minimum: 1 })),
 });
 
 export const Probe = T.Object({

@@ -1,4 +1,4 @@
-import { createPublisher, ensureVideoStream, type Logger, type Publisher } from '@reel/events';
+import { createPublisher, ensureVideoStream, type Logger, openTombstones, type Publisher, type Tombstones } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConfigOf, type ConfigSpec, loadConfig, natsSpec } from './config.ts';
 import { createShutdown, exitOnSignals, serveHealth, type Shutdown } from './lifecycle.ts';
@@ -10,7 +10,10 @@ export interface ServiceDeps<C> {
   readonly config: C;
   readonly log: Logger;
   readonly nc: NatsConnection;
+  /** Publishes events; refuses follow-ups for deleted videos and marks the tombstone on `video.deleted`. */
   readonly publisher: Publisher;
+  /** Deleted videos, followed into memory: pass to consume() and guardWrites(). */
+  readonly tombstones: Tombstones;
   /** Register what the app opens; it is closed in reverse order on shutdown. */
   readonly shutdown: Shutdown;
 }
@@ -37,8 +40,10 @@ export async function bootService<S extends ConfigSpec>(opts: BootOptions<S>): P
   const nc = await connectNats(base.NATS_URL, opts.name, log);
   shutdown.add('nats', () => nc.drain());
   await ensureVideoStream(nc, { replicas: base.NATS_STREAM_REPLICAS });
-  const publisher = createPublisher(nc);
-  await opts.build({ config, log, nc, publisher, shutdown });
+  const tombstones = await openTombstones(nc, { replicas: base.NATS_STREAM_REPLICAS, log });
+  shutdown.add('tombstones', () => tombstones.close());
+  const publisher = createPublisher(nc, undefined, { tombstones });
+  await opts.build({ config, log, nc, publisher, tombstones, shutdown });
   const health = serveHealth(nc, opts.name, log);
   shutdown.add('health', () => health.unsubscribe());
   log.info({ nats: base.NATS_URL }, `${opts.name} started`);

@@ -2,3 +2,4 @@
 export * from './errors.ts';
 export * from './keys.ts';
 export * from './storage.ts';
+export * from './guard.ts';
