@@ -19,6 +19,11 @@ export const keys = {
   /** Source bucket: the uploaded file as received. */
   source: (videoId: string) => `sources/${id(videoId)}/original`,
   sourcePrefix: (videoId: string) => `sources/${id(videoId)}/`,
+  /**
+   * Source bucket: where a direct (presigned PUT) upload lands. Completing the upload copies it to
+   * `source` and removes it, so the client's URL can never again change what the pipeline reads.
+   */
+  directUpload: (videoId: string) => `sources/${id(videoId)}/upload`,
   /** Source bucket: a resumable (tus) upload, with the store's own `.info`/`.part` objects beside it. */
   tusUpload: (videoId: string) => `sources/${id(videoId)}/tus`,
   /** Source bucket: everything a video's processing leaves behind (chunk manifests). */

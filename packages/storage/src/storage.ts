@@ -1,9 +1,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
-import { Client, IamAwsProvider } from 'minio';
+import { Client, CopyDestinationOptions, CopySourceOptions, IamAwsProvider } from 'minio';
+import { uploadStream } from './multipart.ts';
+import { presignPutWithLength, type SigningCredentials } from './presign.ts';
+import { type RetryPolicy, retrying } from './retry.ts';
+import { abortStaleUploads } from './stale-uploads.ts';
 
 /** Every S3 call is a CLIENT span named after the S3 operation. */
 const s3 = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) =>
@@ -23,6 +27,23 @@ export interface StorageConfig {
   readonly S3_MEDIA_BUCKET: string;
 }
 
+export interface StorageOptions {
+  /**
+   * How long each call keeps retrying while storage is unreachable or failing (5xx, SlowDown)
+   * before it throws StorageUnavailableError. Workers ride out an outage (the default); the
+   * gateway passes a short budget so a request fails fast with 503.
+   */
+  readonly retryBudgetMs?: number;
+  /** Part size of streamed uploads (putStream); memory per upload is about partSize × (partsInFlight + 1). */
+  readonly partSize?: number;
+  /** Parts of one streamed upload sent at once. */
+  readonly partsInFlight?: number;
+}
+
+export const DEFAULT_RETRY_BUDGET_MS = 90_000;
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_PARTS_IN_FLIGHT = 4;
+
 /** The platform's view of S3-compatible storage: two buckets and the few calls it makes. */
 export interface Storage {
   readonly client: Client;
@@ -30,41 +51,62 @@ export interface Storage {
   readonly mediaBucket: string;
   /** Creates both buckets when missing (idempotent; every service may call it). */
   ensureBuckets(): Promise<void>;
-  putStream(bucket: string, key: string, body: Readable, contentType?: string, size?: number): Promise<void>;
+  /**
+   * Streams `body` to storage in fixed-size parts (bounded memory whatever its length); rejects
+   * on any error of the source or the store, leaving no object and no incomplete upload.
+   * Resolves with the number of bytes stored.
+   */
+  putStream(bucket: string, key: string, body: Readable, contentType?: string): Promise<number>;
   putFile(bucket: string, key: string, file: string, contentType?: string): Promise<number>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
   getText(bucket: string, key: string): Promise<string>;
   download(bucket: string, key: string, file: string): Promise<void>;
   /** Size in bytes, or undefined when the object does not exist. */
   size(bucket: string, key: string): Promise<number | undefined>;
+  /** Server-side copy within a bucket (the bytes do not pass through this process). */
+  copy(bucket: string, from: string, to: string): Promise<void>;
+  /** Removes one object (no error when it does not exist). */
+  remove(bucket: string, key: string): Promise<void>;
   /** Removes every object under `prefix`; returns how many. */
   removePrefix(bucket: string, prefix: string): Promise<number>;
+  /** Aborts multipart uploads started more than `olderThanMs` ago (a crashed writer's leftovers); returns how many. */
+  abortStaleUploads(bucket: string, olderThanMs: number): Promise<number>;
   presignGet(bucket: string, key: string, expirySec: number): Promise<string>;
-  presignPut(bucket: string, key: string, expirySec: number): Promise<string>;
+  /** A presigned PUT; with `contentLength`, the signature covers it and storage refuses any other length. */
+  presignPut(bucket: string, key: string, expirySec: number, contentLength?: number): Promise<string>;
 }
 
-export function createStorage(cfg: StorageConfig): Storage {
+export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): Storage {
   const u = new URL(cfg.S3_ENDPOINT);
   const useSSL = u.protocol === 'https:';
+  const iam = cfg.S3_CREDENTIALS === 'iam' ? new IamAwsProvider({}) : undefined;
   const client = new Client({
     endPoint: u.hostname,
     port: u.port ? Number(u.port) : useSSL ? 443 : 80,
     useSSL,
     region: cfg.S3_REGION,
     pathStyle: true,
+    // retries are ours (retrying below): minio's would hide the S3 error code behind a plain Error
+    retryOptions: { disableRetry: true },
     // on AWS, the pod's or instance's role (no keys in the config at all)
-    ...(cfg.S3_CREDENTIALS === 'iam' ? { credentialsProvider: new IamAwsProvider({}) } : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY }),
+    ...(iam ? { credentialsProvider: iam } : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY }),
   });
+  const retry: RetryPolicy = { budgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS };
+  const partSize = opts.partSize ?? DEFAULT_PART_SIZE;
+  const partsInFlight = opts.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
   const meta = (contentType?: string) => (contentType ? { 'Content-Type': contentType } : {});
+  /** One S3 call: a span around it, retried in place on transient failures. */
+  const call = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) => s3(op, bucket, key, () => retrying(op, retry, fn));
+  const credentials = async (): Promise<SigningCredentials> => (iam ? iam.getCredentials() : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY });
   return {
     client,
     sourceBucket: cfg.S3_SOURCE_BUCKET,
     mediaBucket: cfg.S3_MEDIA_BUCKET,
     async ensureBuckets() {
       for (const b of [cfg.S3_SOURCE_BUCKET, cfg.S3_MEDIA_BUCKET]) {
-        if (await client.bucketExists(b)) continue;
+        if (await call('HeadBucket', b, '', () => client.bucketExists(b))) continue;
         try {
-          await client.makeBucket(b, cfg.S3_REGION);
+          await call('CreateBucket', b, '', () => client.makeBucket(b, cfg.S3_REGION));
         } catch (err) {
           // another service made it first
           const code = (err as { code?: string }).code;
@@ -72,51 +114,32 @@ export function createStorage(cfg: StorageConfig): Storage {
         }
       }
     },
-    putStream: (bucket, key, body, contentType, size) =>
-      s3('PutObject', bucket, key, async () => {
-        if (size !== undefined) {
-          await client.putObject(bucket, key, body, size, meta(contentType));
-          return;
-        }
-        // minio-js sends a stream of unknown size as a multipart upload, and an upload with no
-        // parts is refused (MalformedXML): look at the first chunk before choosing
-        const chunks = body[Symbol.asyncIterator]();
-        const first = await chunks.next();
-        if (first.done) {
-          await client.putObject(bucket, key, Buffer.alloc(0), 0, meta(contentType));
-          return;
-        }
-        const rest = Readable.from(
-          (async function* () {
-            yield first.value as Buffer;
-            for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
-          })(),
-        );
-        await client.putObject(bucket, key, rest, undefined, meta(contentType));
-      }),
+    // not retried as a whole: the source can be read once; uploadStream retries each part
+    putStream: (bucket, key, body, contentType) =>
+      s3('PutObject', bucket, key, () => uploadStream(client, bucket, key, body, { partSize, partsInFlight, retry, contentType })),
     putFile: (bucket, key, file, contentType) =>
-      s3('PutObject', bucket, key, async () => {
+      call('PutObject', bucket, key, async () => {
         const { size } = await stat(file);
         await client.putObject(bucket, key, createReadStream(file), size, meta(contentType));
         return size;
       }),
     putText: (bucket, key, text, contentType) =>
-      s3('PutObject', bucket, key, async () => {
+      call('PutObject', bucket, key, async () => {
         const buf = Buffer.from(text);
         await client.putObject(bucket, key, buf, buf.length, meta(contentType));
       }),
     getText: (bucket, key) =>
-      s3('GetObject', bucket, key, async () => {
+      call('GetObject', bucket, key, async () => {
         const chunks: Buffer[] = [];
         for await (const c of await client.getObject(bucket, key)) chunks.push(c as Buffer);
         return Buffer.concat(chunks).toString('utf8');
       }),
     download: (bucket, key, file) =>
-      s3('GetObject', bucket, key, async () => {
+      call('GetObject', bucket, key, async () => {
         await pipeline(await client.getObject(bucket, key), createWriteStream(file));
       }),
     size: (bucket, key) =>
-      s3('HeadObject', bucket, key, async () => {
+      call('HeadObject', bucket, key, async () => {
         try {
           return (await client.statObject(bucket, key)).size;
         } catch (err) {
@@ -125,14 +148,33 @@ export function createStorage(cfg: StorageConfig): Storage {
           throw err;
         }
       }),
+    copy: (bucket, from, to) =>
+      call('CopyObject', bucket, to, async () => {
+        await client.copyObject(new CopySourceOptions({ Bucket: bucket, Object: from }), new CopyDestinationOptions({ Bucket: bucket, Object: to }));
+      }),
+    remove: (bucket, key) => call('DeleteObject', bucket, key, () => client.removeObject(bucket, key)),
     removePrefix: (bucket, prefix) =>
       s3('DeleteObjects', bucket, prefix, async () => {
-        const names: string[] = [];
-        for await (const o of client.listObjectsV2(bucket, prefix, true)) if (o.name) names.push(o.name);
-        for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
+        // listing restarts from the top on a retry: objects already removed are simply not listed
+        const names = await retrying('ListObjectsV2', retry, async () => {
+          const found: string[] = [];
+          for await (const o of client.listObjectsV2(bucket, prefix, true)) if (o.name) found.push(o.name);
+          return found;
+        });
+        for (let i = 0; i < names.length; i += 500) {
+          const batch = names.slice(i, i + 500);
+          await retrying('DeleteObjects', retry, () => client.removeObjects(bucket, batch));
+        }
         return names.length;
       }),
-    presignGet: (bucket, key, expirySec) => client.presignedGetObject(bucket, key, expirySec),
-    presignPut: (bucket, key, expirySec) => client.presignedPutObject(bucket, key, expirySec),
+    abortStaleUploads: (bucket, olderThanMs) => s3('AbortMultipartUpload', bucket, '', () => abortStaleUploads(client, bucket, olderThanMs, retry)),
+    // signing is local (no span), but an IAM role's credentials may have to be fetched first
+    presignGet: (bucket, key, expirySec) => retrying('PresignGet', retry, () => client.presignedGetObject(bucket, key, expirySec)),
+    presignPut: (bucket, key, expirySec, contentLength) =>
+      retrying('PresignPut', retry, async () =>
+        contentLength === undefined
+          ? client.presignedPutObject(bucket, key, expirySec)
+          : presignPutWithLength({ endpoint: cfg.S3_ENDPOINT, region: cfg.S3_REGION, bucket, key, contentLength, expirySec, credentials: await credentials() }),
+      ),
   };
 }
