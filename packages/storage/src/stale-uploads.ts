@@ -46,11 +46,21 @@ async function listUploads(client: Client, bucket: string, retry: RetryPolicy): 
   return uploads;
 }
 
-/** Aborts the multipart uploads of `bucket` started more than `olderThanMs` ago; returns how many. */
-export async function abortStaleUploads(client: Client, bucket: string, olderThanMs: number, retry: RetryPolicy): Promise<number> {
+/**
+ * Aborts the multipart uploads of `bucket` (those whose key `select` accepts, when given) started
+ * more than `olderThanMs` ago; returns how many.
+ */
+export async function abortStaleUploads(
+  client: Client,
+  bucket: string,
+  olderThanMs: number,
+  retry: RetryPolicy,
+  select: (key: string) => boolean = () => true,
+): Promise<number> {
   const cutoff = Date.now() - olderThanMs;
   let aborted = 0;
   for (const u of await listUploads(client, bucket, retry)) {
+    if (!select(u.key)) continue;
     // Swift reports the start rounded up to the next second
     if (u.initiated.getTime() - 1000 > cutoff) continue;
     try {

@@ -69,8 +69,11 @@ export interface Storage {
   remove(bucket: string, key: string): Promise<void>;
   /** Removes every object under `prefix`; returns how many. */
   removePrefix(bucket: string, prefix: string): Promise<number>;
-  /** Aborts multipart uploads started more than `olderThanMs` ago (a crashed writer's leftovers); returns how many. */
-  abortStaleUploads(bucket: string, olderThanMs: number): Promise<number>;
+  /**
+   * Aborts multipart uploads started more than `olderThanMs` ago (a crashed writer's leftovers),
+   * only those whose key `select` accepts when given; returns how many.
+   */
+  abortStaleUploads(bucket: string, olderThanMs: number, select?: (key: string) => boolean): Promise<number>;
   presignGet(bucket: string, key: string, expirySec: number): Promise<string>;
   /** A presigned PUT; with `contentLength`, the signature covers it and storage refuses any other length. */
   presignPut(bucket: string, key: string, expirySec: number, contentLength?: number): Promise<string>;
@@ -167,7 +170,8 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
         }
         return names.length;
       }),
-    abortStaleUploads: (bucket, olderThanMs) => s3('AbortMultipartUpload', bucket, '', () => abortStaleUploads(client, bucket, olderThanMs, retry)),
+    abortStaleUploads: (bucket, olderThanMs, select) =>
+      s3('AbortMultipartUpload', bucket, '', () => abortStaleUploads(client, bucket, olderThanMs, retry, select)),
     // signing is local (no span), but an IAM role's credentials may have to be fetched first
     presignGet: (bucket, key, expirySec) => retrying('PresignGet', retry, () => client.presignedGetObject(bucket, key, expirySec)),
     presignPut: (bucket, key, expirySec, contentLength) =>
