@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger, Publisher } from '@reel/events';
@@ -11,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { configSpec } from './config.ts';
 import { toHttp } from './errors.ts';
 import type { Authenticator } from './plugins/auth.ts';
+import { registerLimits } from './plugins/rate-limit.ts';
 import { traceRequests } from './plugins/tracing.ts';
 import type { LiveFeed } from './live.ts';
 import type { Playback } from './playback.ts';
@@ -44,12 +44,16 @@ declare module 'fastify' {
   }
 }
 
+/** Trust the nearest `n` proxies (Fastify takes a number too, but its types do not say so). */
+const hops = (n: number) => (_address: string, hop: number) => hop < n;
+
 /** The whole public API as one Fastify instance; main.ts is the only place that listens. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For only from the proxies TRUST_PROXY names: otherwise anyone could pick the address rate limits key on
+    trustProxy: typeof deps.config.TRUST_PROXY === 'number' ? hops(deps.config.TRUST_PROXY) : deps.config.TRUST_PROXY,
     // SSE streams are long-lived: shutdown must not wait for their clients
     forceCloseConnections: true,
     // requests are logged by traceRequests' hook instead, with tokens taken out of the URL
@@ -70,19 +74,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(cors, { origin: true, exposedHeaders: ['Location'], maxAge: 600 });
-  await app.register(rateLimit, {
-    global: false,
-    // per caller: the token when there is one (hashed by the key), else the address
-    keyGenerator: (req) => req.headers.authorization ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s` }),
-  });
+  await registerLimits(app, deps.auth, deps.config);
   await app.register(multipart, {
     limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
   });
   app.setErrorHandler((err, req, reply) => {
-    const { status, code, message } = toHttp(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    const { status, code, message, retryAfterSec } = toHttp(err);
+    if (status === 503) req.log.warn({ err }, 'request failed: a dependency is unavailable');
+    else if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code, message }, 'request refused');
+    if (retryAfterSec !== undefined) reply.header('Retry-After', String(retryAfterSec));
     reply.code(status).send({ error: { code, message } });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -1,5 +1,4 @@
-import type { Envelope, Logger } from '@reel/events';
-import { VIDEO_SUBJECTS } from '@reel/events';
+import { decodeEnvelope, type Envelope, type Logger, registry, VIDEO_SUBJECTS } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export type LiveListener = (env: Envelope) => void;
@@ -10,23 +9,49 @@ export interface LiveFeed {
   close(): void;
 }
 
+/** The video an event is about, if it is a valid event of the contract; anything else on the bus is dropped. */
+function videoEvent(subject: string, data: Uint8Array): { env: Envelope; videoId: string } | undefined {
+  try {
+    const env = decodeEnvelope(registry, subject, data);
+    const videoId = (env.data as { videoId?: unknown } | null)?.videoId;
+    return typeof videoId === 'string' ? { env, videoId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One plain NATS subscription on `video.>` per gateway (JetStream publishes are ordinary NATS
  * messages too), not one per open stream. Nothing is acknowledged: this is a view, not a consumer.
+ * Its callback never throws: an exception there stops the NATS client's read loop, and with it
+ * every query and publish of the gateway. Whatever is on the bus is checked against the contract
+ * first (not JSON, `null`, an array, a number, wrong types: dropped), and a listener's failure is
+ * its own.
  */
 export function createLiveFeed(nc: NatsConnection, log: Logger): LiveFeed {
   const listeners = new Map<string, Set<LiveListener>>();
+  let dropped = 0;
   const sub = nc.subscribe(VIDEO_SUBJECTS, {
     callback: (err, msg) => {
-      if (err) return log.warn({ err }, 'live feed error');
-      let env: Envelope<{ videoId?: string }>;
       try {
-        env = msg.json();
-      } catch {
-        return;
+        if (err) return log.warn({ err }, 'live feed error');
+        if (!listeners.size) return; // nobody is watching: nothing to decode
+        const ev = videoEvent(msg.subject, msg.data);
+        if (!ev) {
+          // a foreign or broken producer: say so now and then, not per message
+          if (dropped++ % 1000 === 0) log.warn({ subject: msg.subject, bytes: msg.data.length, dropped }, 'live feed: not a valid event; dropped');
+          return;
+        }
+        for (const fn of listeners.get(ev.videoId) ?? []) {
+          try {
+            fn(ev.env);
+          } catch (e) {
+            log.warn({ err: e, videoId: ev.videoId }, 'live feed listener failed');
+          }
+        }
+      } catch (e) {
+        log.error({ err: e }, 'live feed callback failed');
       }
-      const set = env.data?.videoId ? listeners.get(env.data.videoId) : undefined;
-      for (const fn of set ?? []) fn(env);
     },
   });
   return {

@@ -17,8 +17,16 @@ export function publicBaseUrl(config: { PUBLIC_URL?: string | undefined; HOST: s
   return config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
 }
 
-/** The bytes of a video announced earlier (direct or resumable upload) are in: start the pipeline. */
-export function publishUploaded(publisher: Publisher, record: VideoRecord, source: EventData<'video.uploaded'>['source']) {
+/**
+ * The bytes of a video are in (direct or resumable upload, or the owner's retry of a failed one):
+ * start the pipeline. Each attempt is its own event (`<id>.uploaded`, then `<id>.uploaded.<n>`),
+ * so a retry is not dropped as a duplicate of the first upload.
+ */
+export function publishUploaded(publisher: Publisher, record: VideoRecord, source: EventData<'video.uploaded'>['source'], attempt = 1) {
   const { id: videoId, ownerId, title, description, visibility } = record;
-  return publisher.publish(Subjects.uploaded, { videoId, ownerId, title, description, visibility, source }, { id: `${videoId}.uploaded` });
+  return publisher.publish(
+    Subjects.uploaded,
+    { videoId, ownerId, title, description, visibility, source, ...(attempt > 1 ? { attempt } : {}) },
+    { id: attempt > 1 ? `${videoId}.uploaded.${attempt}` : `${videoId}.uploaded` },
+  );
 }

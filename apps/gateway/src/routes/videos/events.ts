@@ -15,13 +15,15 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const { auth, nc, live } = app.reel;
   app.get(
     '/v1/videos/:id/events',
-    { schema: { tags: ['videos'], params: VideoIdParams, querystring: Query, produces: ['text/event-stream'] } },
+    { onRequest: app.limits.read, schema: { tags: ['videos'], params: VideoIdParams, querystring: Query, produces: ['text/event-stream'] } },
     async (req, reply) => {
       const { id } = req.params as { id: string };
       const { access_token } = req.query as { access_token?: string };
       const viewer = await auth.viewer(req.headers.authorization ?? (access_token ? `Bearer ${access_token}` : undefined));
       const get = () => request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
       const first = await get(); // 404 before the stream opens
+      // a stream costs a socket and a listener for as long as the client likes: a few per caller
+      const release = await app.limits.openStream(req);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -33,7 +35,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       });
       const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       let closed = false;
-      const cleanup: (() => void)[] = [];
+      const cleanup: (() => void)[] = [release];
       const end = () => {
         if (closed) return;
         closed = true;
@@ -68,6 +70,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       };
       cleanup.push(
         live.listen(id, (env) => {
+          if (closed) return;
           if (env.type === Subjects.progress) send('progress', env.data);
           else recheck();
         }),

@@ -104,16 +104,21 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get('/v1/videos/:id', { schema: { tags: ['videos'], params: VideoIdParams, response: { 200: { $ref: 'Video#' }, ...errors } } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const viewer = await auth.viewer(req.headers.authorization);
-    const record = await request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
-    return present(record, { playback, storage, baseUrl });
-  });
+  app.get(
+    '/v1/videos/:id',
+    { onRequest: app.limits.read, schema: { tags: ['videos'], params: VideoIdParams, response: { 200: { $ref: 'Video#' }, ...errors } } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const viewer = await auth.viewer(req.headers.authorization);
+      const record = await request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
+      return present(record, { playback, storage, baseUrl });
+    },
+  );
 
   app.get(
     '/v1/videos',
     {
+      onRequest: app.limits.read,
       schema: {
         tags: ['videos'],
         querystring: ListQuery,

@@ -1,8 +1,9 @@
 import { Subjects } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../../errors.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
-import { loadOwned, publicBaseUrl } from './access.ts';
+import { loadOwned, publicBaseUrl, publishUploaded } from './access.ts';
 import { present } from './present.ts';
 
 const Patch = T.Object(
@@ -14,12 +15,13 @@ const Patch = T.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } };
+const Accepted = T.Object({ id: T.String(), status: T.Literal('processing') });
 
-/** PATCH and DELETE: the owner's changes, published as events the services act on. */
+/** PATCH, DELETE and retry: the owner's changes, published as events the services act on. */
 export async function manageRoutes(app: FastifyInstance): Promise<void> {
   const { auth, nc, publisher, playback, storage, config } = app.reel;
   const baseUrl = publicBaseUrl(config);
-  const writeLimit = { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } };
+  const writeLimit = app.limits.write;
 
   app.patch(
     '/v1/videos/:id',
@@ -45,6 +47,36 @@ export async function manageRoutes(app: FastifyInstance): Promise<void> {
       await publisher.publish(Subjects.deleted, { videoId: id, ownerId }, { id: `${id}.deleted` });
       reply.code(204);
       return null;
+    },
+  );
+
+  /**
+   * Re-drive: a failed video is processed again from its stored source, as a new attempt (the
+   * pipeline's events of an attempt carry ids of their own, so none is dropped as a repeat).
+   */
+  app.post(
+    '/v1/videos/:id/retry',
+    {
+      config: writeLimit,
+      schema: {
+        tags: ['videos'],
+        summary: 'Process a failed video again from its stored source (owner only)',
+        params: VideoIdParams,
+        response: { 202: Accepted, ...errors, 409: { $ref: 'Error#' } },
+      },
+    },
+    async (req, reply) => {
+      const ownerId = await auth.require(req.headers.authorization);
+      const { id } = req.params as { id: string };
+      const record = await loadOwned(nc, id, ownerId);
+      if (record.status !== 'failed') throw new HttpError(409, 'conflict', `only a failed video can be retried; this one is ${record.status}`);
+      const source = record.sourceObject;
+      const size = source ? await storage.size(source.bucket, source.key) : undefined;
+      if (!source || size === undefined)
+        throw new HttpError(409, 'source_gone', 'the uploaded file of this video is no longer stored, so it cannot be processed again: upload it again');
+      await publishUploaded(publisher, record, { bucket: source.bucket, key: source.key, size }, (record.attempt ?? 1) + 1);
+      reply.code(202).header('Location', `/v1/videos/${id}`);
+      return { id, status: 'processing' as const };
     },
   );
 }

@@ -24,7 +24,8 @@ export async function present(v: VideoRecord, deps: { playback: Playback; storag
   }
   if (v.renditions) body.renditions = v.renditions.map(({ name, width, height, bandwidth, codecs }) => ({ name, width, height, bandwidth, codecs }));
   if (v.status === 'ready' && v.master) {
-    const token = deps.playback.token(v.id);
+    // a link issued while the video is public stops working once it is not (see PlaybackScope)
+    const token = deps.playback.token(v.id, Date.now(), v.visibility === 'public' ? 'public' : 'owner');
     const exp = Number(token.split('.')[0]);
     const ttl = exp - Math.floor(Date.now() / 1000);
     const sign = (key: string) => deps.storage.presignGet(deps.storage.mediaBucket, key, ttl);
