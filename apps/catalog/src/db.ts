@@ -7,11 +7,12 @@ import * as schema from './schema.ts';
 export type Db = PostgresJsDatabase<typeof schema>;
 
 /** Opens the pool and brings the schema up to date (migrations are idempotent). */
-export async function openDb(url: string, opts: { migrate?: boolean } = {}): Promise<{ db: Db; close: () => Promise<void> }> {
-  const sql = postgres(url, { max: 5, onnotice: () => {} });
+export async function openDb(url: string, opts: { migrate?: boolean } = {}): Promise<{ db: Db; ping: () => Promise<unknown>; close: () => Promise<void> }> {
+  // a host that does not answer fails a statement in 10 s rather than postgres.js's 30
+  const sql = postgres(url, { max: 5, connect_timeout: 10, onnotice: () => {} });
   const db = drizzle(sql, { schema });
   if (opts.migrate !== false) {
     await migrate(db, { migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)) });
   }
-  return { db, close: () => sql.end({ timeout: 5 }) };
+  return { db, ping: () => sql`select 1`, close: () => sql.end({ timeout: 5 }) };
 }

@@ -1,32 +1,14 @@
-import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, lt, ne, or, type SQL } from 'drizzle-orm';
 import { QueryError, type VideoRecord, type getVideoQuery, type listVideosQuery } from '@reel/events';
 import type { Static } from '@sinclair/typebox';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
+import { isConnectionError } from './db-health.ts';
+import { toRecord } from './fold.ts';
 import { videos } from './schema.ts';
 
 type Row = typeof videos.$inferSelect;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export function toRecord(r: Row): VideoRecord {
-  return {
-    id: r.id,
-    ownerId: r.ownerId,
-    title: r.title,
-    description: r.description,
-    visibility: r.visibility,
-    status: r.status,
-    ...(r.errorCode ? { error: { code: r.errorCode, stage: r.errorStage ?? '', message: r.errorMessage ?? '' } } : {}),
-    ...(r.status === 'processing' && r.stage ? { progress: { stage: r.stage, percent: r.percent ?? 0 } } : {}),
-    ...(r.durationSec != null ? { durationSec: r.durationSec } : {}),
-    ...(r.source ? { source: r.source } : {}),
-    ...(r.renditions ? { renditions: r.renditions } : {}),
-    ...(r.master ? { master: r.master } : {}),
-    ...(r.images ? { images: r.images } : {}),
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-  };
-}
 
 /** The cursor is the last item's (createdAt, id), base64url: opaque to clients, stable under inserts. */
 const encodeCursor = (r: Row) => Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
@@ -37,11 +19,19 @@ function decodeCursor(c: string): { at: Date; id: string } {
   return { at: date, id };
 }
 
+/** A query's span; Postgres out of reach is `unavailable` (the gateway answers 503 + Retry-After), not `internal`. */
 const span = <T>(op: string, fn: () => Promise<T>) =>
   withSpan(
     `postgres ${op} videos`,
     { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': op, 'db.collection.name': 'videos' } },
-    fn,
+    async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (isConnectionError(err)) throw new QueryError('unavailable', 'the catalog database is unavailable', { cause: err });
+        throw err;
+      }
+    },
   );
 
 export function createQueries(db: Db) {
@@ -53,14 +43,17 @@ export function createQueries(db: Db) {
 
 async function getVideo(db: Db, req: Static<typeof getVideoQuery.request>): Promise<VideoRecord> {
   if (!UUID.test(req.id)) throw new QueryError('not_found', 'no such video');
-  const [row] = await db.select().from(videos).where(eq(videos.id, req.id));
-  // another owner's private video does not exist, as far as the viewer can tell
-  if (!row || (row.visibility !== 'public' && row.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
-  return toRecord(row);
+  const [row] = await db.select({ state: videos.state }).from(videos).where(eq(videos.id, req.id));
+  // a tombstone, or a video whose owner is not known yet, is not there; another owner's private video
+  // does not exist, as far as the viewer can tell
+  const v = row && toRecord(row.state);
+  if (!v || (v.visibility !== 'public' && v.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
+  return v;
 }
 
 async function listVideos(db: Db, req: Static<typeof listVideosQuery.request>): Promise<Static<typeof listVideosQuery.response>> {
-  const where: SQL[] = [eq(videos.ownerId, req.ownerId)];
+  // a tombstone has no owner; the status filter says it again for whoever reads this
+  const where: SQL[] = [eq(videos.ownerId, req.ownerId), ne(videos.status, 'deleted')];
   if (req.status) where.push(eq(videos.status, req.status));
   if (req.q) {
     const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -78,5 +71,6 @@ async function listVideos(db: Db, req: Static<typeof listVideosQuery.request>): 
     .limit(req.limit + 1);
   const page = rows.slice(0, req.limit);
   const last = page.at(-1);
-  return { items: page.map(toRecord), nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
+  const items = page.map((r) => toRecord(r.state)).filter((v): v is VideoRecord => v !== undefined);
+  return { items, nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
 }

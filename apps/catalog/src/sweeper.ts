@@ -1,5 +1,5 @@
 import { type Logger, type Publisher, Subjects } from '@reel/events';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, isNotNull, lt } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { videos } from './schema.ts';
 
@@ -12,9 +12,10 @@ export async function sweepExpiredUploads(db: Db, publisher: Publisher, log: Log
   const expired = await db
     .select({ id: videos.id, ownerId: videos.ownerId })
     .from(videos)
-    .where(and(eq(videos.status, 'waiting_upload'), lt(videos.uploadExpiresAt, now)))
+    .where(and(eq(videos.status, 'waiting_upload'), isNotNull(videos.ownerId), lt(videos.uploadExpiresAt, now)))
     .limit(500);
   for (const v of expired) {
+    if (!v.ownerId) continue;
     await publisher.publish(Subjects.deleted, { videoId: v.id, ownerId: v.ownerId }, { id: `${v.id}.upload-expired` });
     log.info({ videoId: v.id }, 'upload expired; video deleted');
   }
