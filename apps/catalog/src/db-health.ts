@@ -54,11 +54,17 @@ export function waitForDatabase(ping: () => Promise<unknown>, log: Logger, opts:
   let okAt = 0;
   let downSince: number | undefined;
   const pingOnce = async () => {
-    const timeout = AbortSignal.timeout(pingTimeoutMs);
-    await Promise.race([
-      ping(),
-      new Promise((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`no answer from the database within ${pingTimeoutMs} ms`)))),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer from the database within ${pingTimeoutMs} ms`)), pingTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   return async (signal) => {
     if (Date.now() - okAt < freshMs) return;
