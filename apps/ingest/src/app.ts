@@ -1,15 +1,22 @@
 import { consume, Subjects } from '@reel/events';
 import { type ConfigOf, resolveFfmpeg, type ServiceDeps } from '@reel/runtime';
-import { createStorage } from '@reel/storage';
+import { createStorage, guardWrites } from '@reel/storage';
 import { createDeletedHandler } from './handlers/video-deleted.ts';
 import type { configSpec } from './config.ts';
 import { createUploadedHandler } from './handlers/video-uploaded.ts';
 import { probe } from './probe.ts';
 
-/** Ingest: one durable consumer of video.uploaded. */
+/**
+ * Retries: 1 s, 5 s, 15 s, 30 s, then every 60 s; with 10 deliveries a message outlives an
+ * outage of S3 or NATS of about 6 minutes.
+ */
+const BACKOFF_MS = [1000, 5000, 15_000, 30_000, 60_000];
+const MAX_DELIVER = 10;
+
+/** Ingest: one durable consumer of video.uploaded, and the clean-up of a deleted video's source. */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
-  const { config, log, nc, publisher, shutdown } = deps;
-  const storage = createStorage(config);
+  const { config, log, nc, publisher, shutdown, tombstones } = deps;
+  const storage = guardWrites(createStorage(config), tombstones.assertAlive);
   const { ffprobe } = resolveFfmpeg(config);
   const uploaded = createUploadedHandler({
     storage,
@@ -24,10 +31,12 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     handlers: { [Subjects.uploaded]: uploaded },
     log,
     publisher,
+    tombstones,
     stage: 'ingest',
     concurrency: 4,
     ackWaitMs: 30_000,
-    maxDeliver: 5,
+    maxDeliver: MAX_DELIVER,
+    backoffMs: BACKOFF_MS,
     timeoutMs: 120_000,
   });
   const deleted = await consume(nc, {
@@ -36,8 +45,10 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     handlers: { [Subjects.deleted]: createDeletedHandler(storage) },
     log,
     publisher,
+    tombstones,
     stage: 'ingest',
-    maxDeliver: 10,
+    maxDeliver: MAX_DELIVER,
+    backoffMs: BACKOFF_MS,
   });
   shutdown.add('consumers', () => Promise.all([sub.stop(), deleted.stop()]));
 }

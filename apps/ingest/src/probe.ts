@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { PermanentError, type Probe, RetryableError } from '@reel/events';
-
-const run = promisify(execFile);
+import { describeFormat, execTool, explainFailure, inputGuard } from '@reel/runtime';
 
 interface FfStream {
   codec_type?: string;
@@ -72,27 +69,35 @@ export function interpretProbe(out: FfOutput): Probe {
   };
 }
 
-/** Runs ffprobe on a file path or (presigned) URL. */
+/**
+ * Runs ffprobe on a file path or (presigned) URL, confined to real media containers read from
+ * that one place (inputGuard): a playlist, manifest or concat list uploaded as a video is refused
+ * before it opens anything. Errors carry one short sentence and never the URL.
+ */
 export async function probe(ffprobe: string, input: string, signal?: AbortSignal): Promise<Probe> {
   let stdout: string;
   try {
-    ({ stdout } = await run(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input], {
+    stdout = await execTool(ffprobe, ['-v', 'error', ...inputGuard(input), '-print_format', 'json', '-show_format', '-show_streams', input], {
       signal,
-      timeout: 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    }));
+      timeoutMs: 60_000,
+    });
   } catch (err) {
-    const e = err as { code?: unknown; stderr?: string; killed?: boolean };
-    if (e.code === 'ENOENT') throw new RetryableError(`ffprobe not found at ${ffprobe}`, { cause: err });
-    if (e.killed || signal?.aborted) throw new RetryableError('ffprobe was stopped', { cause: err });
-    const reason =
-      (e.stderr ?? '')
-        .split('\n')
-        .filter(Boolean)
-        .pop()
-        ?.replace(/^.*?: /, '') ?? 'unknown error';
-    if (/Server returned|Connection refused|timed out/i.test(e.stderr ?? '')) throw new RetryableError(`could not read the source: ${reason}`, { cause: err });
-    throw new PermanentError('unreadable', `the file is not a readable video: ${reason}`, { cause: err });
+    throw probeFailure(err as ExecFailure, input, signal);
   }
   return interpretProbe(JSON.parse(stdout) as FfOutput);
+}
+
+type ExecFailure = { code?: unknown; stderr?: string; killed?: boolean; signal?: string | null };
+
+/** The error a failed ffprobe becomes: retryable when the source could not be reached, else why the file is refused. */
+export function probeFailure(e: ExecFailure, input: string, signal?: AbortSignal): Error {
+  if (e.code === 'ENOENT' || e.code === 127) return new RetryableError('ffprobe could not be started (is it installed?)');
+  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new RetryableError('ffprobe was stopped');
+  if (e.killed || e.signal) return new RetryableError('ffprobe was stopped or timed out');
+  const failure = explainFailure(e.stderr ?? '', input);
+  if (failure.refusedFormat) {
+    return new PermanentError('unsupported_format', `the file is ${describeFormat(failure.refusedFormat)}, not a video file`);
+  }
+  if (failure.transient) return new RetryableError(`could not read the source: ${failure.reason}`);
+  return new PermanentError('unreadable', `the file is not a readable video: ${failure.reason}`);
 }

@@ -1,10 +1,15 @@
 import type { EventData, HandlerContext } from '@reel/events';
 import { keys, type Storage } from '@reel/storage';
 
-/** video.deleted → every published object of the video (playlists, segments, images) goes. */
+/**
+ * video.deleted → every published object of the video (playlists, segments, images) goes.
+ * Writes racing the deletion are undone by guardWrites in the service that makes them.
+ */
 export function createDeletedHandler(storage: Storage) {
   return async (d: EventData<'video.deleted'>, ctx: HandlerContext): Promise<void> => {
-    const removed = await storage.removePrefix(storage.mediaBucket, keys.mediaPrefix(d.videoId));
-    ctx.log.info({ removed }, 'media removed');
+    const prefix = keys.mediaPrefix(d.videoId);
+    const aborted = await storage.abortStaleUploads(storage.mediaBucket, 0, (key) => key.startsWith(prefix));
+    const removed = await storage.removePrefix(storage.mediaBucket, prefix);
+    ctx.log.info({ removed, aborted }, 'media removed');
   };
 }

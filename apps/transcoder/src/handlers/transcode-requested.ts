@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { type ChunkRendition, type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
+import { type ChunkRendition, type EventData, type HandlerContext, isVideoDeletedError, PermanentError, type Publisher, Subjects } from '@reel/events';
+import { execTool, inputGuard } from '@reel/runtime';
 import { keys, type Storage } from '@reel/storage';
 import { codecsFor, ladderArgs, parseMediaPlaylist } from '../encode.ts';
 import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
-
-const execFileP = promisify(execFile);
+import { persist } from '../persist.ts';
+import { makeWorkDir } from '../work-dir.ts';
 
 export interface TranscodeDeps {
   storage: Storage;
@@ -17,11 +15,14 @@ export interface TranscodeDeps {
   ffprobe: string;
   preset: string;
   workDir?: string;
+  /** How long finished segments wait out a storage outage before the work item is retried. */
+  persistBudgetMs?: number;
 }
 
 /** H.264 level x264 chose for a segment (e.g. 31), read back so CODECS tells the truth. */
-async function h264Level(ffprobe: string, file: string): Promise<number> {
-  const { stdout } = await execFileP(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=level', '-of', 'csv=p=0', file]);
+async function h264Level(ffprobe: string, file: string, signal: AbortSignal): Promise<number> {
+  const args = ['-v', 'error', ...inputGuard(file), '-select_streams', 'v:0', '-show_entries', 'stream=level', '-of', 'csv=p=0', file];
+  const stdout = await execTool(ffprobe, args, { signal, timeoutMs: 30_000 });
   const level = Number.parseInt(stdout.trim(), 10);
   return Number.isFinite(level) && level > 0 ? level : 40;
 }
@@ -31,13 +32,16 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 }
 
 /**
- * video.transcode.requested → one ffmpeg run (one decode, every rung), segments uploaded under
- * deterministic keys, a chunk manifest written, then video.transcoded. Temp files are removed
- * whatever happens; ffmpeg is killed when the handler is aborted.
+ * video.transcode.requested → one ffmpeg run (one decode, every rung) on a local copy of the
+ * source, segments uploaded under deterministic keys, a chunk manifest written, then
+ * video.transcoded. Temp files are removed whatever happens; ffmpeg is killed when the handler is
+ * aborted (shutdown, timeout, the video deleted). Only the media's own faults are permanent; a
+ * storage outage after the encode is waited out (persist) rather than re-encoding.
  */
 export function createTranscodeHandler(deps: TranscodeDeps) {
   return async (d: EventData<'video.transcode.requested'>, ctx: HandlerContext): Promise<void> => {
-    const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'reel-transcode-'));
+    const dir = await makeWorkDir(deps.workDir, 'transcode');
+    const keep = { signal: ctx.signal, log: ctx.log, working: ctx.working, budgetMs: deps.persistBudgetMs };
     try {
       const source = join(dir, 'source');
       await deps.storage.download(d.source.bucket, d.source.key, source);
@@ -53,6 +57,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
           ...args,
           signal: ctx.signal,
           what: 'ladder',
+          action: 'transcode the video',
           attributes: {
             'reel.video.id': d.videoId,
             'reel.chunk.index': d.chunk.index,
@@ -65,7 +70,9 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
             const done = (d.chunk.startSec + Math.min(sec, d.chunk.durationSec)) / (d.chunk.startSec + d.chunk.durationSec);
             deps.publisher
               .publish(Subjects.progress, { videoId: d.videoId, stage: 'transcode', percent: Math.min(99, Math.round(done * 100)) })
-              .catch((err) => ctx.log.warn({ err }, 'progress not published'));
+              .catch((err) => {
+                if (!isVideoDeletedError(err)) ctx.log.warn({ err }, 'progress not published');
+              });
           },
         });
       } catch (err) {
@@ -79,7 +86,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
         const rungDir = join(outDir, String(i));
         const listed = parseMediaPlaylist(await readFile(join(rungDir, 'index.m3u8'), 'utf8'));
         if (listed.length === 0) throw new PermanentError('transcode_failed', `ffmpeg produced no segments for ${rung.name}`);
-        const level = await h264Level(deps.ffprobe, join(rungDir, listed[0]?.file ?? ''));
+        const level = await h264Level(deps.ffprobe, join(rungDir, listed[0]?.file ?? ''), ctx.signal);
         const segments = await Promise.all(
           listed.map(async (s, n) => ({
             key: keys.segment(d.videoId, rung.name, d.chunk.index, n),
@@ -89,13 +96,14 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
           })),
         );
         await inBatches(segments, 6, async (s) => {
-          await deps.storage.putFile(deps.storage.mediaBucket, s.key, s.file, 'video/mp2t');
+          await persist(`segment ${s.key}`, () => deps.storage.putFile(deps.storage.mediaBucket, s.key, s.file, 'video/mp2t'), keep);
         });
         renditions.push({ rung, codecs: codecsFor(level, d.audio), segments: segments.map(({ file: _f, ...s }) => s) });
         ctx.working();
       }
       const manifest = { bucket: deps.storage.sourceBucket, key: keys.chunkManifest(d.videoId, d.chunk.index) };
-      await deps.storage.putText(manifest.bucket, manifest.key, JSON.stringify({ chunk: d.chunk, renditions }), 'application/json');
+      const body = JSON.stringify({ chunk: d.chunk, renditions });
+      await persist('chunk manifest', () => deps.storage.putText(manifest.bucket, manifest.key, body, 'application/json'), keep);
       await deps.publisher.publish(Subjects.transcoded, { videoId: d.videoId, chunk: d.chunk, renditions, manifest }, { id: `${ctx.envelope.id}.done` });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
 import { keys, type Storage } from '@reel/storage';
 import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
 import { planStoryboard, storyboardVtt, thumbnailTimes } from '../thumbnails.ts';
+import { makeWorkDir } from '../work-dir.ts';
 
 export interface ThumbnailDeps {
   storage: Storage;
@@ -18,12 +18,14 @@ const JPEG = ['-f', 'image2', '-update', '1', '-frames:v', '1', '-q:v', '3'];
 
 /**
  * video.ingested → a poster, five thumbnails and a storyboard sprite with its WebVTT, read
- * straight from the source through a presigned URL (seeking, not downloading the whole file).
+ * straight from the source through a presigned URL (seeking, not downloading the whole file;
+ * ffmpeg may open that URL and nothing else). A source that cannot be reached is retried; only
+ * a frame ffmpeg cannot decode fails the step.
  */
 export function createThumbnailsHandler(deps: ThumbnailDeps) {
   return async (d: EventData<'video.ingested'>, ctx: HandlerContext): Promise<void> => {
     const { storage } = deps;
-    const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'reel-thumbs-'));
+    const dir = await makeWorkDir(deps.workDir, 'thumbs');
     try {
       const url = await storage.presignGet(d.source.bucket, d.source.key, 3600);
       const { durationSec, displayWidth: w, displayHeight: h } = d.probe;
@@ -37,6 +39,7 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
           output: join(dir, file),
           signal: ctx.signal,
           what: 'frame',
+          action: `extract a frame at ${atSec} s`,
           attributes: { 'reel.video.id': d.videoId, 'reel.frame.at_sec': atSec },
         });
         return join(dir, file);
@@ -59,6 +62,7 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
         output: join(dir, 'storyboard.jpg'),
         signal: ctx.signal,
         what: 'storyboard',
+        action: 'make the storyboard',
         attributes: { 'reel.video.id': d.videoId, 'reel.media.duration_sec': durationSec, 'reel.storyboard.tiles': plan.count },
       });
       const image = keys.storyboard(d.videoId);

@@ -1,0 +1,37 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@reel/events';
+import { isTransientStorageError } from '@reel/storage';
+
+export interface PersistOptions {
+  signal: AbortSignal;
+  log: Logger;
+  /** How long to keep trying, beyond each storage call's own in-place retries. */
+  budgetMs?: number;
+  /** Called while waiting, to tell JetStream the handler is alive. */
+  working?: () => void;
+}
+
+export const PERSIST_BUDGET_MS = 10 * 60_000;
+
+/**
+ * Runs a write of finished work until it succeeds: an encode costs minutes, so an outage of
+ * storage longer than a storage call's own retry budget is waited out here instead of throwing the
+ * encode away. Only transient storage failures are retried; anything else (a deleted video, an
+ * access error) is thrown at once, and so is the last failure once the budget is spent.
+ */
+export async function persist<T>(what: string, fn: () => Promise<T>, opts: PersistOptions): Promise<T> {
+  const deadline = Date.now() + (opts.budgetMs ?? PERSIST_BUDGET_MS);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransientStorageError(err) || opts.signal.aborted) throw err;
+      const delay = Math.min(15_000, 1000 * 2 ** attempt);
+      if (Date.now() + delay > deadline) throw err;
+      opts.log.warn({ err, retryInMs: delay }, `${what}: storage unavailable; finished work kept, trying again`);
+      opts.working?.();
+      await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
+      if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;
+    }
+  }
+}
