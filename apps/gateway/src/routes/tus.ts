@@ -3,6 +3,7 @@ import { getVideoQuery, request, Subjects } from '@reel/events';
 import { keys } from '@reel/storage';
 import { S3Store } from '@tus/s3-store';
 import { EVENTS, Server } from '@tus/server';
+import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.ts';
 import { publicBaseUrl, publishUploaded } from './videos/access.ts';
@@ -13,6 +14,90 @@ const OWNER = 'x-reel-owner';
 const VIDEO = 'x-reel-video';
 /** How long a resumable upload may take before it is abandoned and removed. */
 const TUS_EXPIRY_MS = 24 * 3600 * 1000;
+/** A request waits this long for another one on the same upload to let go, then gets a 423. */
+const LOCK_WAIT_MS = 3_000;
+/** Requests queued behind the one holding an upload; more are refused at once (423). */
+const LOCK_QUEUE = 8;
+/** How long the owner of an upload is remembered (it never changes), and a miss. */
+const OWNER_TTL_MS = 60_000;
+const MISS_TTL_MS = 2_000;
+const OWNER_CACHE_SIZE = 10_000;
+/** tus requests per client per minute, a multiple of the write limit: a big upload is many PATCHes. */
+const TUS_RATE_FACTOR = 10;
+
+const locked = () => ({ status_code: 423, body: 'another request is using this upload; try again shortly\n' });
+
+/**
+ * One request at a time per upload, the others waiting in line (FIFO) for at most LOCK_WAIT_MS,
+ * and no more than LOCK_QUEUE of them: what is not served soon is refused with 423 at once. (The
+ * default MemoryLocker re-polls every waiting request on each tick for 30 s: 130 concurrent HEADs
+ * on one upload took gigabytes and answered 500.)
+ */
+export class QueueLocker implements Locker {
+  readonly held = new Map<string, { release: RequestRelease; waiters: Array<(granted: boolean) => void> }>();
+  newLock(id: string): Lock {
+    let mine = false;
+    return {
+      lock: async (signal: AbortSignal, release: RequestRelease) => {
+        const entry = this.held.get(id);
+        if (!entry) {
+          this.held.set(id, { release, waiters: [] });
+          mine = true;
+          return;
+        }
+        if (entry.waiters.length >= LOCK_QUEUE || signal.aborted) throw locked();
+        // a new request on an upload means the one holding it is probably a dead client: ask it to let go
+        void Promise.resolve(entry.release()).catch(() => {});
+        const granted = await new Promise<boolean>((resolve) => {
+          const done = (ok: boolean) => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            resolve(ok);
+          };
+          const drop = () => {
+            const i = entry.waiters.indexOf(done);
+            if (i >= 0) entry.waiters.splice(i, 1);
+            done(false);
+          };
+          const onAbort = () => drop();
+          const timer = setTimeout(drop, LOCK_WAIT_MS);
+          signal.addEventListener('abort', onAbort, { once: true });
+          entry.waiters.push(done);
+        });
+        if (!granted) throw locked();
+        entry.release = release;
+        mine = true;
+      },
+      unlock: async () => {
+        if (!mine) return;
+        mine = false;
+        const entry = this.held.get(id);
+        const next = entry?.waiters.shift();
+        if (next) next(true);
+        else this.held.delete(id);
+      },
+    };
+  }
+}
+
+/** A small map whose entries expire, oldest dropped first past `max`. */
+function expiringCache<V>(max: number) {
+  const entries = new Map<string, { value: V; until: number }>();
+  return {
+    get(key: string): V | undefined {
+      const e = entries.get(key);
+      if (!e) return undefined;
+      if (e.until > Date.now()) return e.value;
+      entries.delete(key);
+      return undefined;
+    },
+    set(key: string, value: V, ttlMs: number) {
+      entries.delete(key);
+      entries.set(key, { value, until: Date.now() + ttlMs });
+      if (entries.size > max) entries.delete(entries.keys().next().value as string);
+    },
+  };
+}
 
 /**
  * Resumable uploads (tus 1.0: creation, resume, termination) at /v1/tus, stored in the source
@@ -49,12 +134,16 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     }
   };
   const base = publicBaseUrl(config);
+  const owners = expiringCache<string>(OWNER_CACHE_SIZE);
+  const misses = expiringCache<true>(OWNER_CACHE_SIZE);
+  const lookups = new Map<string, Promise<boolean>>();
   const videoOf = (key: string) => key.split('/')[1] ?? '';
   const tus = new Server({
     path: '/v1/tus',
     datastore: store,
     maxSize: config.MAX_UPLOAD_BYTES,
     respectForwardedHeaders: true,
+    locker: new QueueLocker(),
     namingFunction: (req) => keys.tusUpload(req.headers.get(VIDEO) ?? ''),
     generateUrl: (_req, { id }) => `${base}/v1/tus/${videoOf(id)}`,
     getFileIdFromRequest: (_req, last) => (last && UUID.test(last) ? keys.tusUpload(last) : undefined),
@@ -64,6 +153,8 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     },
     onUploadCreate: async (req, upload) => {
       const ownerId = req.headers.get(OWNER) ?? '';
+      // known here before the catalog has projected video.created: the first PATCH needs no wait
+      owners.set(videoOf(upload.id), ownerId, OWNER_TTL_MS);
       const meta = upload.metadata ?? {};
       const visibility = meta.visibility === 'public' ? 'public' : 'private';
       await publisher.publish(
@@ -103,17 +194,34 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
   // tus reads the body itself
   app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
 
-  // the catalog projects video.created a moment after the upload is created: a first PATCH
-  // that arrives sooner is not refused for that
-  const findOwn = async (id: string, viewer: string) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request(nc, getVideoQuery, { id, viewer });
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'not_found' || attempt >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+  /**
+   * Whether `viewer` owns upload `id`: one catalog query per upload and viewer, shared by
+   * concurrent requests and remembered (an owner for a minute, a miss for two seconds), so a
+   * burst of HEADs, on one's own upload or on ids that do not exist, costs one lookup.
+   */
+  const owns = async (id: string, viewer: string): Promise<boolean> => {
+    const owner = owners.get(id);
+    if (owner !== undefined) return owner === viewer;
+    const key = `${id} ${viewer}`;
+    if (misses.get(key)) return false;
+    let pending = lookups.get(key);
+    if (!pending) {
+      pending = request(nc, getVideoQuery, { id, viewer })
+        .then(
+          (record) => {
+            owners.set(id, record.ownerId, OWNER_TTL_MS);
+            return record.ownerId === viewer;
+          },
+          (err: unknown) => {
+            if ((err as { code?: string }).code !== 'not_found') throw err;
+            misses.set(key, true, MISS_TTL_MS);
+            return false;
+          },
+        )
+        .finally(() => lookups.delete(key));
+      lookups.set(key, pending);
     }
+    return pending;
   };
 
   /** Sets (or with no value, drops) a header the tus handlers will see (they read rawHeaders). */
@@ -138,8 +246,7 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
       const id = (req.params as { id?: string }).id;
       if (id) {
         if (!UUID.test(id)) throw new HttpError(404, 'not_found', 'no such upload');
-        const record = await findOwn(id, ownerId);
-        if (record.ownerId !== ownerId) throw new HttpError(404, 'not_found', 'no such upload');
+        if (!(await owns(id, ownerId))) throw new HttpError(404, 'not_found', 'no such upload');
       } else if (req.method === 'POST') {
         setHeader(req.raw, VIDEO, randomUUID());
       }
@@ -156,5 +263,11 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     config: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } },
     handler: handle,
   });
-  app.route({ method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url: '/v1/tus/:id', schema, handler: handle });
+  app.route({
+    method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/v1/tus/:id',
+    schema,
+    config: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN * TUS_RATE_FACTOR, timeWindow: 60_000 } },
+    handler: handle,
+  });
 }

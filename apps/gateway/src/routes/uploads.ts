@@ -18,7 +18,7 @@ const Create = T.Object(
 );
 const Created = T.Object({
   videoId: T.String(),
-  url: T.String({ description: 'presigned URL: send the bytes with this method, straight to storage' }),
+  url: T.String({ description: 'presigned URL: send exactly `size` bytes with this method, straight to storage (any other length is refused)' }),
   method: T.Literal('PUT'),
   headers: T.Record(T.String(), T.String()),
   expiresAt: T.String(),
@@ -36,6 +36,10 @@ const errors = {
  * Direct uploads: the client gets a presigned PUT and sends the bytes to S3/MinIO itself, then
  * calls complete; nothing is published until the object is there and within the limits. A video
  * never completed is removed when its URL expires (the catalog's sweeper).
+ *
+ * The URL's signature covers the declared length, so storage refuses any other size; it writes a
+ * key of its own (keys.directUpload), which complete copies to the source and removes: the URL
+ * stays valid until it expires, but nothing it writes afterwards is ever read.
  */
 export async function uploadRoutes(app: FastifyInstance): Promise<void> {
   const { auth, storage, publisher, nc, config } = app.reel;
@@ -47,7 +51,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
     if (body.size > config.MAX_UPLOAD_BYTES) throw new HttpError(413, 'too_large', `${body.size} bytes is more than the limit of ${config.MAX_UPLOAD_BYTES}`);
     const videoId = randomUUID();
     const expiresAt = new Date(Date.now() + config.UPLOAD_URL_TTL_SEC * 1000);
-    const url = await storage.presignPut(storage.sourceBucket, keys.source(videoId), config.UPLOAD_URL_TTL_SEC);
+    const url = await storage.presignPut(storage.sourceBucket, keys.directUpload(videoId), config.UPLOAD_URL_TTL_SEC, body.size);
     const title = (body.title ?? body.filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').trim() || 'Untitled';
     await publisher.publish(
       Subjects.created,
@@ -80,14 +84,20 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       const { videoId } = req.params as { videoId: string };
       const record = await loadOwned(nc, videoId, ownerId);
       if (record.status !== 'waiting_upload') throw new HttpError(409, 'conflict', `the video is ${record.status}, not waiting for its upload`);
-      const key = keys.source(videoId);
-      const size = await storage.size(storage.sourceBucket, key);
+      const uploaded = keys.directUpload(videoId);
+      const size = await storage.size(storage.sourceBucket, uploaded);
       if (size === undefined) throw new HttpError(409, 'upload_missing', 'no bytes have arrived for this video: PUT the file to the upload URL first');
       if (size > config.MAX_UPLOAD_BYTES) {
         await storage.removePrefix(storage.sourceBucket, keys.sourcePrefix(videoId));
         throw new HttpError(413, 'too_large', `the file is ${size} bytes; the limit is ${config.MAX_UPLOAD_BYTES}`);
       }
-      await publishUploaded(publisher, record, { bucket: storage.sourceBucket, key, size });
+      // pin what was checked where the client's URL cannot write: a later PUT changes nothing read
+      const key = keys.source(videoId);
+      await storage.copy(storage.sourceBucket, uploaded, key);
+      await storage.remove(storage.sourceBucket, uploaded);
+      const pinned = await storage.size(storage.sourceBucket, key);
+      if (pinned === undefined) throw new HttpError(409, 'upload_missing', 'the upload disappeared while it was being completed; try again');
+      await publishUploaded(publisher, record, { bucket: storage.sourceBucket, key, size: pinned });
       reply.code(202);
       return { id: videoId, status: 'processing' as const };
     },

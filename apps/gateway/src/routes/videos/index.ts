@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { getVideoQuery, listVideosQuery, request, Subjects, type Visibility } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
@@ -26,6 +24,22 @@ function readFields(fields: Record<string, string>, filename: string | undefined
   const visibility = (fields.visibility ?? 'private') as Visibility;
   if (visibility !== 'private' && visibility !== 'public') throw new HttpError(400, 'bad_request', 'visibility must be "private" or "public"');
   return { title, description, visibility };
+}
+
+const tooLarge = (limit: number) => new HttpError(413, 'too_large', `the file is larger than the limit of ${limit} bytes`);
+
+/**
+ * The client's fault in a multipart upload, as the answer it gets: the size limit, or a body that
+ * is not multipart/form-data (no boundary, cut off mid-part). Anything else is not refused here.
+ */
+function uploadRefusal(err: unknown, limit: number): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(limit);
+  // busboy's parse errors carry no code, only these messages
+  if (/^Multipart: |Unexpected end of form|Part terminated early|Malformed (part )?header|Boundary not found/i.test(e?.message ?? ''))
+    return new HttpError(400, 'bad_request', 'the body is not valid multipart/form-data', { cause: err });
+  return undefined;
 }
 
 export async function videoRoutes(app: FastifyInstance): Promise<void> {
@@ -63,15 +77,10 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
             part.file.resume();
             continue;
           }
-          let size = 0;
-          const counter = new PassThrough({
-            transform(chunk, _enc, cb) {
-              size += chunk.length;
-              cb(null, chunk);
-            },
-          });
-          await Promise.all([pipeline(part.file, counter), storage.putStream(storage.sourceBucket, key, counter, part.mimetype)]);
-          if (part.file.truncated) throw new HttpError(413, 'too_large', `the file is larger than the limit of ${config.MAX_UPLOAD_BYTES} bytes`);
+          // past the limit, stop at once: destroying the part unpipes the request, so the rest of
+          // the body is never read, and putStream aborts its multipart upload
+          part.file.once('limit', () => part.file.destroy(tooLarge(config.MAX_UPLOAD_BYTES)));
+          const size = await storage.putStream(storage.sourceBucket, key, part.file, part.mimetype);
           file = { size, filename: part.filename, contentType: part.mimetype };
         }
         if (!file) throw new HttpError(400, 'bad_request', 'the form has no "file" part');
@@ -94,10 +103,11 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
         );
       } catch (err) {
         // nothing of a refused upload is kept
-        await storage.client.removeObject(storage.sourceBucket, key).catch(() => {});
-        const code = (err as { code?: string }).code;
-        if (code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, 'too_large', `the file is larger than the limit of ${config.MAX_UPLOAD_BYTES} bytes`);
-        throw err;
+        await storage.remove(storage.sourceBucket, key).catch((e: unknown) => req.log.warn({ err: e, key }, 'could not remove a refused upload'));
+        const refused = uploadRefusal(err, config.MAX_UPLOAD_BYTES);
+        // the rest of the body is not wanted: close the connection instead of reading it
+        if (refused || !req.raw.complete) reply.header('connection', 'close');
+        throw refused ?? err;
       }
       reply.code(202).header('Location', `/v1/videos/${videoId}`);
       return { id: videoId, status: 'processing' as const };
