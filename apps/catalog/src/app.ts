@@ -17,10 +17,11 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   shutdown.add('queries', () => {
     for (const s of subs) s.unsubscribe();
   });
+  const gate = waitForDatabase(ping, log);
   const projection = await consume(nc, {
     durable: 'catalog',
     filter: VIDEO_SUBJECTS,
-    handlers: createProjection(db),
+    handlers: createProjection(db, { onConnectionError: gate.suspect }),
     log,
     publisher,
     stage: 'catalog',
@@ -29,7 +30,7 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     ackWaitMs: 30_000,
     // while Postgres is down nothing is pulled (no nak storm); what was in flight is retried, and
     // the budget (1+2+5+10+20+30×14 s ≈ 7.6 min before the last delivery) outlives a 2-minute outage
-    gate: waitForDatabase(ping, log),
+    gate,
     backoffMs: [1000, 2000, 5000, 10_000, 20_000, 30_000],
     maxDeliver: 20,
   });

@@ -49,8 +49,14 @@ export interface DatabaseGateOptions {
  * burns every message's retry budget); it logs once when the database goes away and once when it
  * is back. Resolves early (without a working database) when `signal` aborts, for shutdown.
  */
-export function waitForDatabase(ping: () => Promise<unknown>, log: Logger, opts: DatabaseGateOptions = {}): (signal: AbortSignal) => Promise<void> {
-  const { minDelayMs = 250, maxDelayMs = 5000, pingTimeoutMs = 5000, freshMs = 1000 } = opts;
+export interface DatabaseGate {
+  (signal: AbortSignal): Promise<void>;
+  /** A statement just failed to reach the database: ping before the next fetch, however fresh the last answer. */
+  suspect(): void;
+}
+
+export function waitForDatabase(ping: () => Promise<unknown>, log: Logger, opts: DatabaseGateOptions = {}): DatabaseGate {
+  const { minDelayMs = 250, maxDelayMs = 2000, pingTimeoutMs = 5000, freshMs = 1000 } = opts;
   let okAt = 0;
   let downSince: number | undefined;
   const pingOnce = async () => {
@@ -66,7 +72,7 @@ export function waitForDatabase(ping: () => Promise<unknown>, log: Logger, opts:
       clearTimeout(timer);
     }
   };
-  return async (signal) => {
+  const gate = async (signal: AbortSignal) => {
     if (Date.now() - okAt < freshMs) return;
     for (let delay = minDelayMs; !signal.aborted; delay = Math.min(maxDelayMs, delay * 2)) {
       try {
@@ -86,4 +92,9 @@ export function waitForDatabase(ping: () => Promise<unknown>, log: Logger, opts:
       }
     }
   };
+  return Object.assign(gate, {
+    suspect() {
+      okAt = 0;
+    },
+  });
 }

@@ -60,14 +60,20 @@ export async function project(db: Db, env: Envelope): Promise<'changed' | 'uncha
   );
 }
 
-/** Every subject goes through the one fold (it ignores what it has no use for). */
-export function createProjection(db: Db): HandlerMap {
+/**
+ * Every subject goes through the one fold (it ignores what it has no use for). `onConnectionError`
+ * tells the consumer's gate that the database just went away.
+ */
+export function createProjection(db: Db, opts: { onConnectionError?: () => void } = {}): HandlerMap {
   const handler: Handler<Subject> = async (_data, { envelope }) => {
     try {
       await project(db, envelope);
     } catch (err) {
       // a database outage is waited out (consume's gate stops pulling meanwhile), never a failure of the video
-      if (isConnectionError(err)) throw new RetryableError('the catalog database is unavailable', { cause: err });
+      if (isConnectionError(err)) {
+        opts.onConnectionError?.();
+        throw new RetryableError('the catalog database is unavailable', { cause: err });
+      }
       throw err;
     }
   };

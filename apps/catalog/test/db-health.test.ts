@@ -67,6 +67,16 @@ t.test('a fresh answer is trusted for a moment: a busy consumer does not ping be
   t.equal(pings, 1);
 });
 
+t.test('after a connection error in a handler, the next fetch pings however fresh the last answer', async (t) => {
+  let pings = 0;
+  const gate = waitForDatabase(async () => void pings++, recorder().log, { freshMs: 60_000 });
+  await gate(new AbortController().signal);
+  gate.suspect();
+  await gate(new AbortController().signal);
+  await gate(new AbortController().signal);
+  t.equal(pings, 2);
+});
+
 t.test('a ping that hangs counts as down', async (t) => {
   const { log, lines } = recorder();
   let hang = true;
