@@ -45,6 +45,17 @@ export const env = {
       },
       o,
     ),
+  /** One URL, or several comma-separated (every node of a cluster), each checked like `url`. */
+  urls: <O extends Opts<string> & { protocols?: string[] }>(o: O) =>
+    spec(
+      'url list',
+      (raw) =>
+        raw
+          .split(',')
+          .map((part) => env.url(o).parse(part.trim()))
+          .join(','),
+      o,
+    ),
   int: <O extends Opts<number> & { min?: number; max?: number }>(o: O) =>
     spec(
       'integer',
@@ -109,7 +120,7 @@ export function loadConfig<S extends ConfigSpec>(spec: S, source: Record<string,
 
 /** Every app talks to NATS. */
 export const natsSpec = {
-  NATS_URL: env.url({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls', 'ws', 'wss'], doc: 'NATS server URL(s)' }),
+  NATS_URL: env.urls({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls', 'ws', 'wss'], doc: 'NATS server URL(s), comma-separated' }),
   NATS_STREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'JetStream replicas of the video stream (3 on a cluster)' }),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'], { default: 'info', doc: 'pino log level' }),
 } as const;

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, startProcess } from './process.ts';
+import { type Restartable, restartable } from './restartable.ts';
 
 /** The repository root (this file is packages/stack/src/apps.ts). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -9,7 +10,18 @@ export const APPS = ['catalog', 'ingest', 'transcoder', 'packager', 'gateway'] a
 export type AppName = (typeof APPS)[number];
 
 export interface RunningApps {
+  /** The current process of each app (its first replica), replaced when it is restarted. */
   readonly procs: ReadonlyMap<AppName, ManagedProcess>;
+  /**
+   * Every app process by name (`transcoder`, and `transcoder-2`… for replicas added later), each
+   * stoppable, killable (kill -9 of the app alone: the ffmpeg it runs is left behind, as after a
+   * crash) and restartable with the same environment.
+   */
+  readonly handles: ReadonlyMap<string, Restartable>;
+  /** The handle of one app process; throws when there is none by that name. */
+  app(name: string): Restartable;
+  /** Starts one more replica of `app` (e.g. a second transcoder sharing its consumer). */
+  addReplica(app: AppName): Restartable;
   /** SIGTERM to every app at once; each drains and exits; SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -24,18 +36,46 @@ export function startApps(opts: {
   log?: (app: AppName, line: string) => void;
 }): RunningApps {
   const procs = new Map<AppName, ManagedProcess>();
-  for (const app of opts.apps ?? APPS) {
-    const proc = startProcess(app, process.execPath, [join(ROOT, 'apps', app, 'src', 'main.ts')], {
+  const handles = new Map<string, Restartable>();
+  let graceMs = 20_000;
+  const spawnApp = (app: AppName, name: string): ManagedProcess => {
+    const proc = startProcess(name, process.execPath, [join(ROOT, 'apps', app, 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...opts.env, NODE_NO_WARNINGS: '1' } as NodeJS.ProcessEnv,
       log: (line) => opts.log?.(app, line),
     });
-    procs.set(app, proc);
-  }
+    if (name === app) procs.set(app, proc);
+    return proc;
+  };
+  const add = (app: AppName, name: string): Restartable => {
+    const handle = restartable(name, spawnApp(app, name), {
+      // an app is ready when it is spawned: callers wait for /v1/health, as after a deployment
+      launch: async () => spawnApp(app, name),
+      killGroup: false,
+      get graceMs() {
+        return graceMs;
+      },
+    });
+    handles.set(name, handle);
+    return handle;
+  };
+  for (const app of opts.apps ?? APPS) add(app, app);
   return {
     procs,
-    async stop(graceMs = 20_000) {
-      await Promise.all([...procs.values()].map((p) => p.stop(graceMs)));
+    handles,
+    app(name) {
+      const h = handles.get(name);
+      if (!h) throw new Error(`no app process named ${name}`);
+      return h;
+    },
+    addReplica(app) {
+      let n = 2;
+      while (handles.has(`${app}-${n}`)) n++;
+      return add(app, `${app}-${n}`);
+    },
+    async stop(grace = 20_000) {
+      graceMs = grace;
+      await Promise.all([...handles.values()].map((h) => h.stop()));
     },
   };
 }

@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { ensureFfmpegInstalled, resolveFfmpeg } from './ffmpeg.ts';
-import { ensureNatsInstalled, startNatsServer } from './nats-server.ts';
+import { ensureNatsInstalled, startNatsCluster, startNatsServer } from './nats-server.ts';
 import { ensurePostgresInstalled, startPostgres } from './postgres.ts';
+import { type Restartable, restartable } from './restartable.ts';
 import { ensureS3ServerInstalled, startS3Server } from './s3-server.ts';
 
 export interface InfraOptions {
@@ -15,6 +16,11 @@ export interface InfraOptions {
   database?: string;
   /** Fixed ports for `npm start` (0 or absent = any free port). */
   ports?: { nats?: number; postgres?: number; s3?: number };
+  /**
+   * NATS nodes to start: 1 (default) is one nats-server; 3 is a JetStream cluster of three
+   * processes on loopback, NATS_URL lists every node and the stream is kept at 3 replicas.
+   */
+  natsNodes?: number;
   log?: (source: string, line: string) => void;
 }
 
@@ -23,6 +29,11 @@ export interface Infra {
   readonly env: Readonly<Record<string, string>>;
   /** What was started here, by name (the rest came from the environment). */
   readonly started: readonly string[];
+  /**
+   * What was started here, each stoppable and restartable on the same ports and data: `nats` (or
+   * `nats-1`…`nats-N` for a cluster), `postgres`, `s3`.
+   */
+  readonly parts: ReadonlyMap<string, Restartable>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +46,9 @@ export async function startInfra(opts: InfraOptions): Promise<Infra> {
   const given = opts.env ?? {};
   const log = opts.log ?? (() => {});
   const say = (line: string) => log('stack', line);
-  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const parts = new Map<string, Restartable>();
+  const add = (part: Restartable) => parts.set(part.name, part);
+  const stopAll = () => Promise.allSettled([...parts.values()].map((p) => p.stop()));
   const env: Record<string, string> = {};
   mkdirSync(opts.dir, { recursive: true });
   try {
@@ -45,12 +58,25 @@ export async function startInfra(opts: InfraOptions): Promise<Infra> {
     env.FFPROBE_PATH = ffprobe;
 
     const tasks: Promise<void>[] = [];
+    const natsNodes = opts.natsNodes ?? 1;
     if (given.NATS_URL) env.NATS_URL = given.NATS_URL;
-    else {
+    else if (natsNodes > 1) {
       ensureNatsInstalled(say);
       tasks.push(
-        startNatsServer({ dir: join(opts.dir, 'nats'), port: opts.ports?.nats, log: (l) => log('nats', l) }).then((h) => {
-          stops.push({ name: 'nats', stop: h.stop });
+        startNatsCluster({ dir: join(opts.dir, 'nats-cluster'), size: natsNodes, log }).then((c) => {
+          for (const node of c.nodes) add(node);
+          env.NATS_URL = c.url;
+          env.NATS_STREAM_REPLICAS = String(Math.min(natsNodes, 5));
+        }),
+      );
+    } else {
+      ensureNatsInstalled(say);
+      let natsPort = opts.ports?.nats;
+      const start = () => startNatsServer({ dir: join(opts.dir, 'nats'), port: natsPort, log: (l) => log('nats', l) });
+      tasks.push(
+        start().then((h) => {
+          natsPort = Number(new URL(h.url).port);
+          add(restartable('nats', h.proc, { launch: async () => (await start()).proc, killGroup: true }));
           env.NATS_URL = h.url;
         }),
       );
@@ -58,9 +84,12 @@ export async function startInfra(opts: InfraOptions): Promise<Infra> {
     if (given.DATABASE_URL) env.DATABASE_URL = given.DATABASE_URL;
     else {
       ensurePostgresInstalled(say);
+      let pgPort = opts.ports?.postgres;
+      const start = () => startPostgres({ dir: join(opts.dir, 'postgres'), port: pgPort, log: (l) => log('postgres', l) });
       tasks.push(
-        startPostgres({ dir: join(opts.dir, 'postgres'), port: opts.ports?.postgres, log: (l) => log('postgres', l) }).then(async (h) => {
-          stops.push({ name: 'postgres', stop: h.stop });
+        start().then(async (h) => {
+          pgPort = h.port;
+          add(restartable('postgres', h.proc, { launch: async () => (await start()).proc, stopSignal: 'SIGINT', killGroup: true }));
           env.DATABASE_URL = await createDatabase(h.adminUrl, opts.database ?? 'reel');
         }),
       );
@@ -69,9 +98,12 @@ export async function startInfra(opts: InfraOptions): Promise<Infra> {
       env.S3_ENDPOINT = given.S3_ENDPOINT;
     } else {
       ensureS3ServerInstalled(say);
+      let s3Port = opts.ports?.s3;
+      const start = () => startS3Server({ dir: join(opts.dir, 's3'), port: s3Port, log: (l) => log('s3', l) });
       tasks.push(
-        startS3Server({ dir: join(opts.dir, 's3'), port: opts.ports?.s3, log: (l) => log('s3', l) }).then((h) => {
-          stops.push({ name: 's3', stop: h.stop });
+        start().then((h) => {
+          s3Port = Number(new URL(h.endpoint).port);
+          add(restartable('s3', h.proc, { launch: async () => (await start()).proc, graceMs: 5000, killGroup: true }));
           Object.assign(env, { S3_ENDPOINT: h.endpoint, S3_REGION: h.region, S3_ACCESS_KEY: h.accessKey, S3_SECRET_KEY: h.secretKey });
         }),
       );
@@ -80,14 +112,15 @@ export async function startInfra(opts: InfraOptions): Promise<Infra> {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } catch (err) {
-    await Promise.allSettled(stops.map((s) => s.stop()));
+    await stopAll();
     throw err;
   }
   return {
     env: Object.freeze(env),
-    started: stops.map((s) => s.name),
+    started: [...parts.keys()],
+    parts,
     async stop() {
-      await Promise.allSettled(stops.map((s) => s.stop()));
+      await stopAll();
     },
   };
 }

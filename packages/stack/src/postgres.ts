@@ -4,12 +4,13 @@ import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { aptInstall, hasCommand } from './apt.ts';
 import { freePort } from './ports.ts';
-import { startProcess, waitForPort } from './process.ts';
+import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
 
 export interface PostgresHandle {
   /** URL of the server's `postgres` database; create others with createDatabase(). */
   readonly adminUrl: string;
   readonly port: number;
+  readonly proc: ManagedProcess;
   stop(): Promise<void>;
 }
 
@@ -84,5 +85,5 @@ export async function startPostgres(opts: { dir: string; port?: number; log?: (l
   );
   // SIGINT is Postgres' fast shutdown (SIGTERM would wait for every client to leave)
   await waitForPort(port, { proc, timeoutMs: 30_000 });
-  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop: () => proc.stop(10_000, 'SIGINT') };
+  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, port, proc, stop: () => proc.stop(10_000, 'SIGINT') };
 }

@@ -19,6 +19,7 @@ export interface S3ServerHandle {
   readonly region: string;
   readonly accessKey: string;
   readonly secretKey: string;
+  readonly proc: ManagedProcess;
   /** Stops every process this server started; leaves `dir` in place. */
   stop(): Promise<void>;
 }
@@ -107,6 +108,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
       region: REGION,
       accessKey: ACCESS_KEY,
       secretKey: SECRET_KEY,
+      proc,
       stop() {
         stopping ??= proc.stop(5000);
         return stopping;

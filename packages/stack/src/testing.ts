@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { mintToken } from '@reel/runtime';
-import { type AppName, prettyLine, startApps, waitForHealthy } from './apps.ts';
+import { type AppName, prettyLine, type RunningApps, startApps, waitForHealthy } from './apps.ts';
 import { freePort } from './ports.ts';
 import { type Infra, startInfra } from './infra.ts';
 
@@ -29,15 +29,16 @@ export async function startTestInfra(teardown: Teardown): Promise<Infra & { dir:
   return infra;
 }
 
-async function tempInfra(): Promise<Infra & { dir: string }> {
+async function tempInfra(opts: { natsNodes?: number; log?: (source: string, line: string) => void } = {}): Promise<Infra & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'reel-test-'));
   // Postgres runs as the postgres user when we are root: it must be able to enter the directory
   chmodSync(dir, 0o755);
-  const infra = await startInfra({ dir, env: {}, database: 'reel_test', log: show });
+  const infra = await startInfra({ dir, env: {}, database: 'reel_test', natsNodes: opts.natsNodes, log: opts.log ?? show });
   return {
     dir,
     env: infra.env,
     started: infra.started,
+    parts: infra.parts,
     async stop() {
       await infra.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -52,15 +53,28 @@ export interface TestPlatform {
   env: Readonly<Record<string, string>>;
   /** A bearer token for `sub`. */
   token(sub: string): Promise<string>;
-  infra: Infra;
+  infra: Infra & { dir: string };
+  /** The five apps, each stoppable, killable and restartable (see RunningApps). */
+  apps: RunningApps;
+}
+
+export interface TestPlatformOptions {
+  /** Extra variables for every app (they win over the infrastructure's). */
+  env?: Record<string, string>;
+  /** Which apps to run (all five by default). */
+  apps?: AppName[];
+  /** NATS nodes: 3 runs a three-node JetStream cluster with the stream at 3 replicas. */
+  natsCluster?: number;
+  /** Receives every server and app output line (default: stderr when REEL_TEST_LOGS is set). */
+  log?: (source: string, line: string) => void;
 }
 
 /**
  * The whole platform for an integration test: test infrastructure plus the five apps as real
  * processes, exactly as `npm start` runs them. Resolves once /v1/health says every service is up.
  */
-export async function startTestPlatform(teardown: Teardown, opts: { env?: Record<string, string>; apps?: AppName[] } = {}): Promise<TestPlatform> {
-  const infra = await tempInfra();
+export async function startTestPlatform(teardown: Teardown, opts: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const infra = await tempInfra({ natsNodes: opts.natsCluster, log: opts.log });
   const port = await freePort();
   const env = {
     ...infra.env,
@@ -73,14 +87,25 @@ export async function startTestPlatform(teardown: Teardown, opts: { env?: Record
     OTEL_SDK_DISABLED: 'true',
     ...opts.env,
   };
-  const apps = startApps({ env, apps: opts.apps, log: show });
+  const apps = startApps({ env, apps: opts.apps, log: opts.log ?? show });
   teardown(async () => {
     await apps.stop(15_000);
     await infra.stop();
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHealthy(url, 60_000);
-  return { url, env, infra, token: (sub) => mintToken(TEST_JWT_SECRET, sub, 3600) };
+  // an app that exits while starting (bad configuration…) fails the start at once, not in 60 s
+  let healthy = false;
+  const died = new Promise<never>((_, reject) => {
+    for (const h of apps.handles.values()) {
+      h.exited?.then((code) => {
+        if (!healthy) reject(new Error(`${h.name} exited with code ${code} before the platform was healthy`));
+      });
+    }
+  });
+  died.catch(() => {});
+  await Promise.race([waitForHealthy(url, 60_000), died]);
+  healthy = true;
+  return { url, env, infra, apps, token: (sub) => mintToken(TEST_JWT_SECRET, sub, 3600) };
 }
 
 /** POST /v1/videos with the file streamed from disk as multipart/form-data. */

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.REEL_DATA_DIR ?? join(ROOT, '.reel'));
   mkdirSync(dataDir, { recursive: true });
   print('stack', `data directory: ${dataDir}`);
-  const infra = await startInfra({ dir: dataDir, env: process.env, database: 'reel', log: (s, l) => (s === 'stack' ? print(s, l) : undefined) });
+  const natsNodes = Number(process.env.REEL_NATS_NODES ?? '1');
+  if (!Number.isInteger(natsNodes) || natsNodes < 1 || natsNodes > 5) throw new Error(`REEL_NATS_NODES must be 1 to 5, not ${process.env.REEL_NATS_NODES}`);
+  // REEL_NATS_NODES=3: a three-node JetStream cluster on loopback, the stream at 3 replicas
+  const infra = await startInfra({ dir: dataDir, env: process.env, database: 'reel', natsNodes, log: (s, l) => (s === 'stack' ? print(s, l) : undefined) });
   print(
     'stack',
     `infrastructure: ${Object.entries(infra.env)
