@@ -28,20 +28,6 @@ function readFields(fields: Record<string, string>, filename: string | undefined
 
 const tooLarge = (limit: number) => new HttpError(413, 'too_large', `the file is larger than the limit of ${limit} bytes`);
 
-/**
- * The client's fault in a multipart upload, as the answer it gets: the size limit, or a body that
- * is not multipart/form-data (no boundary, cut off mid-part). Anything else is not refused here.
- */
-function uploadRefusal(err: unknown, limit: number): HttpError | undefined {
-  if (err instanceof HttpError) return err;
-  const e = err as { code?: string; message?: string };
-  if (e?.code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(limit);
-  // busboy's parse errors carry no code, only these messages
-  if (/^Multipart: |Unexpected end of form|Part terminated early|Malformed (part )?header|Boundary not found/i.test(e?.message ?? ''))
-    return new HttpError(400, 'bad_request', 'the body is not valid multipart/form-data', { cause: err });
-  return undefined;
-}
-
 export async function videoRoutes(app: FastifyInstance): Promise<void> {
   const { auth, storage, publisher, nc, config, playback } = app.reel;
   const baseUrl = publicBaseUrl(config);
@@ -104,10 +90,10 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
       } catch (err) {
         // nothing of a refused upload is kept
         await storage.remove(storage.sourceBucket, key).catch((e: unknown) => req.log.warn({ err: e, key }, 'could not remove a refused upload'));
-        const refused = uploadRefusal(err, config.MAX_UPLOAD_BYTES);
-        // the rest of the body is not wanted: close the connection instead of reading it
-        if (refused || !req.raw.complete) reply.header('connection', 'close');
-        throw refused ?? err;
+        // the rest of the body is not wanted: close the connection instead of reading it (errors.ts
+        // maps the error: the limit 413, malformed multipart 400, storage down 503)
+        if (!req.raw.complete) reply.header('connection', 'close');
+        throw err;
       }
       reply.code(202).header('Location', `/v1/videos/${videoId}`);
       return { id: videoId, status: 'processing' as const };
