@@ -1,6 +1,6 @@
 // Fakes behind buildGateway for the security tests that need no platform: a catalog answering
-// over a fake NATS request(), a publisher that records, storage nobody listens on.
-import { getVideoQuery, healthQuery, listVideosQuery, type VideoRecord } from '@reel/events';
+// over a fake NATS request(), a publisher that records, storage nobody listens on (or real ones).
+import { getVideoQuery, healthQuery, listVideosQuery, type Publisher, type VideoRecord } from '@reel/events';
 import { createLogger, loadConfig } from '@reel/runtime';
 import { createStorage, type Storage } from '@reel/storage';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -47,7 +47,11 @@ function fakeNats(f: Fakes): NatsConnection {
 }
 
 /** The gateway with `env` over the defaults, on fakes; close it with app.close(). */
-export async function testGateway(env: Record<string, string> = {}, patch: (s: Storage) => Partial<Storage> = () => ({})) {
+export async function testGateway(
+  env: Record<string, string> = {},
+  patch: (s: Storage) => Partial<Storage> = () => ({}),
+  real: { nc?: NatsConnection; publisher?: Publisher } = {},
+) {
   const config = loadConfig(configSpec, { AUTH_JWT_SECRET: SECRET, S3_ENDPOINT: 'http://127.0.0.1:9', LOG_LEVEL: 'silent', ...env });
   const fakes: Fakes = { records: new Map(), published: [], down: { catalog: false } };
   const base = createStorage(config, { retryBudgetMs: 200 });
@@ -56,8 +60,8 @@ export async function testGateway(env: Record<string, string> = {}, patch: (s: S
   const app = await buildGateway({
     config,
     log: createLogger('gateway', 'silent'),
-    nc: fakeNats(fakes),
-    publisher: {
+    nc: real.nc ?? fakeNats(fakes),
+    publisher: real.publisher ?? {
       async publish(subject, data, opts = {}) {
         fakes.published.push({ subject, data, id: opts.id });
         return { id: opts.id ?? 'x', seq: fakes.published.length, duplicate: false };
