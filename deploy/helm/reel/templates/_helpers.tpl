@@ -258,14 +258,13 @@ input: dict "root" $ "app" name
       key: AUTH_JWT_SECRET
       optional: {{ $external }}
 {{- end }}
-{{- if or $external $root.Values.auth.playbackSigningSecret }}
+{{- /* always: the chart-made Secret has one (given or generated); the gateway will not start without it when only a JWKS URL is set */}}
 - name: PLAYBACK_SIGNING_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
       key: PLAYBACK_SIGNING_SECRET
       optional: {{ $external }}
-{{- end }}
 {{- end }}
 {{- end }}
 
@@ -284,6 +283,28 @@ generated at install and kept by later upgrades (lookup; `helm template` makes a
 {{- end }}
 {{- if hasKey $data "AUTH_JWT_SECRET" }}
 {{- index $data "AUTH_JWT_SECRET" | b64dec }}
+{{- else }}
+{{- randAlphaNum 48 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The playback-link secret in the chart-made Secret: auth.playbackSigningSecret, else the one
+generated at install and kept by later upgrades (lookup; `helm template` makes a new one). Never
+derived from anything public such as auth.jwksUrl.
+*/}}
+{{- define "reel.playbackSecret" -}}
+{{- if .Values.auth.playbackSigningSecret }}
+{{- .Values.auth.playbackSigningSecret }}
+{{- else }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "reel.fullname" .) }}
+{{- $data := dict }}
+{{- if $existing }}
+{{- $data = $existing.data | default dict }}
+{{- end }}
+{{- if hasKey $data "PLAYBACK_SIGNING_SECRET" }}
+{{- index $data "PLAYBACK_SIGNING_SECRET" | b64dec }}
 {{- else }}
 {{- randAlphaNum 48 }}
 {{- end }}
