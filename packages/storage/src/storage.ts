@@ -42,6 +42,7 @@ export interface StorageOptions {
 
 export const DEFAULT_RETRY_BUDGET_MS = 90_000;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_PARTS_IN_FLIGHT = 4;
 
 /** The platform's view of S3-compatible storage: two buckets and the few calls it makes. */
@@ -96,7 +97,9 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
   });
   const retry: RetryPolicy = { budgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS };
   const partSize = opts.partSize ?? DEFAULT_PART_SIZE;
-  const partsInFlight = opts.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
+  // S3 refuses parts under 5 MiB (but the last)
+  if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+  const partsInFlight = Math.max(1, Math.floor(opts.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT));
   const meta = (contentType?: string) => (contentType ? { 'Content-Type': contentType } : {});
   /** One S3 call: a span around it, retried in place on transient failures. */
   const call = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) => s3(op, bucket, key, () => retrying(op, retry, fn));
