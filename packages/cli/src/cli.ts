@@ -22,6 +22,7 @@ Commands:
   ls              list your videos
   status <id>     show a video; --follow streams its progress until ready or failed
   rm <id>         delete a video
+  retry <id>      process a failed video again from its stored upload
   token           mint a development token (HS256) from the platform's secret
   open <id>       print (and open) the video's web page
 
@@ -73,6 +74,17 @@ Options:
   rm: `Usage: reel rm <id>...
 
 Deletes videos: the catalog entry, the source and every rendition.
+`,
+  retry: `Usage: reel retry <id> [options]
+
+Processes a failed video again from the file that was uploaded (POST /v1/videos/:id/retry; only
+its owner may). Then follows it until it is ready or failed and prints it; the exit code is
+non-zero if it failed again. A video that is not failed, or whose uploaded file is gone, is
+refused with the reason (conflict or source_gone, HTTP 409).
+
+Options:
+  --no-wait      print the id as soon as the retry is accepted
+  --json         print the video as JSON
 `,
   token: `Usage: reel token [options]
 
@@ -239,6 +251,32 @@ async function cmdRm(args: string[]): Promise<number> {
   return code;
 }
 
+async function cmdRetry(args: string[]): Promise<number> {
+  const p = parse('retry', args, { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' } }, [1, 1]);
+  if (!p) return 0;
+  const id = p.positionals[0] as string;
+  const api = apiFromEnv();
+  requireToken(api);
+  const before = await getVideo(api, id);
+  const res = await call(api, `/v1/videos/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+  if (!res.ok) throw await apiError(res, `video ${id}`);
+  await res.body?.cancel();
+  const progress = new Progress();
+  progress.line(`retrying ${id}`);
+  if (p.values['no-wait']) {
+    out(p.values.json ? `${JSON.stringify({ id, status: 'processing' })}\n` : `${id}\n`);
+    return 0;
+  }
+  // the catalog records the new attempt a moment later: until then the video still shows the old failure
+  for (let i = 0; i < 60; i++) {
+    const now = await getVideo(api, id);
+    if (now.status !== 'failed' || now.updatedAt !== before.updatedAt) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const video = await followVideo(api, id, progress);
+  return printFinal(video, Boolean(p.values.json));
+}
+
 export function parseTtl(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([smhdw]?)$/i.exec(s.trim());
   if (!m) throw new CliError(`--ttl must look like 30d, 12h, 15m, 3600s or 3600: ${s}`, 2);
@@ -303,6 +341,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   status: cmdStatus,
   rm: cmdRm,
   delete: cmdRm,
+  retry: cmdRetry,
   token: cmdToken,
   open: cmdOpen,
 };

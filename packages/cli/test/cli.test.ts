@@ -68,7 +68,7 @@ t.before(async () => {
 t.test('npx reel works from the repository root with the system Node', async (t) => {
   const help = await reel(['--help'], { command: ['npx', '--no-install', 'reel'] });
   t.equal(help.code, 0, 'exit code 0', { stderr: help.stderr });
-  for (const c of ['upload', 'ls', 'status', 'rm', 'token', 'open']) t.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
+  for (const c of ['upload', 'ls', 'status', 'rm', 'retry', 'token', 'open']) t.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
   const version = await reel(['--version'], { command: ['npx', '--no-install', 'reel'] });
   t.match(version.stdout, /^\d+\.\d+\.\d+/);
   const node = await new Promise<string>((resolve) => {
@@ -122,6 +122,8 @@ t.test('clear errors: no token, a refused token, nothing listening', async (t) =
 });
 
 let videoId = '';
+let failedId = '';
+let readyId = '';
 
 t.test('upload: progress on stderr, waits until ready, prints the video', async (t) => {
   const file = makeClip(dir, 'silent', 2);
@@ -230,6 +232,7 @@ t.test('--direct (presigned PUT) with --no-wait, then status --follow', async (t
   t.equal(follow.code, 0, 'exit code 0', { stderr: follow.stderr });
   t.match(follow.stdout, /^status\s+ready$/m);
   t.match(follow.stdout, /^visibility\s+public$/m);
+  readyId = id;
 });
 
 t.test('a video that fails: non-zero exit with the error code and message', async (t) => {
@@ -239,4 +242,26 @@ t.test('a video that fails: non-zero exit with the error code and message', asyn
   t.equal(res.code, 1);
   t.match(res.stdout, /^status\s+failed$/m);
   t.match(res.stderr, /failed: unreadable: /);
+  failedId = /uploaded \((?:tus|direct)\): ([0-9a-f-]{36})/.exec(res.stderr)?.[1] ?? '';
+  t.match(failedId, /^[0-9a-f-]{36}$/);
+});
+
+t.test('retry: a failed video is processed again (and fails again the same way); anything else is refused with the reason', async (t) => {
+  const res = await reel(['retry', failedId]);
+  t.equal(res.code, 1, 'the same file fails again', { stderr: res.stderr });
+  t.match(res.stderr, new RegExp(`^retrying ${failedId}$`, 'm'));
+  t.match(res.stdout, /^status\s+failed$/m);
+  t.match(res.stderr, /failed: unreadable: /);
+  const noWait = await reel(['retry', failedId, '--no-wait']);
+  t.equal(noWait.code, 0, 'exit code 0', { stderr: noWait.stderr });
+  t.equal(noWait.stdout, `${failedId}\n`);
+  const ready = await reel(['retry', readyId]);
+  t.equal(ready.code, 1, 'a ready video is not retried');
+  t.match(ready.stderr, /only a failed video can be retried; this one is ready \(conflict, HTTP 409\)/);
+  const unknown = await reel(['retry', '00000000-0000-4000-8000-000000000000']);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /not_found, HTTP 404/);
+  const usage = await reel(['retry']);
+  t.equal(usage.code, 2);
+  t.match(usage.stderr, /Usage: reel retry/);
 });
