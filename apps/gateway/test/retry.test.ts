@@ -67,6 +67,12 @@ t.test('the rules, on fakes', async (t) => {
   records.set(ID, video(ID, 'alice', { ...failed, sourceObject: source, attempt: 2 }));
   await retry(alice);
   t.equal(published[1]?.id, `${ID}.uploaded.3`, 'the next attempt has its own event id');
+  const spec = JSON.parse((await app.inject({ method: 'GET', url: '/openapi.json' })).body) as { paths: Record<string, Record<string, { responses: object }>> };
+  t.same(
+    Object.keys(spec.paths['/v1/videos/{id}/retry']?.post?.responses ?? {}).sort(),
+    ['202', '400', '401', '403', '404', '409'],
+    'in OpenAPI, with its answers',
+  );
 });
 
 t.test('on the platform: a failed video fails again the same way; without its source it is 409 source_gone', async (t) => {
