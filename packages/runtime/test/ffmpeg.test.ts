@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { describeFormat, dyingWithParent, explainFailure, inputGuard } from '../src/ffmpeg.ts';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+t.test('a tool started through dyingWithParent dies when its parent is killed -9', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+  // a parent process that starts `sleep 60` the way the workers start ffmpeg, then waits
+  const parentSource = `
+    const { spawn } = require('node:child_process');
+    const cmd = ${JSON.stringify(dyingWithParent('sleep', ['60']))};
+    const c = spawn(cmd.command, cmd.args, { stdio: 'ignore' });
+    process.stdout.write(String(c.pid) + '\\n');
+    setInterval(() => {}, 1000);`;
+  const parent = spawn(process.execPath, ['-e', parentSource], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  t.ok(alive(pid), 'the tool runs');
+  t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'the pid is the tool itself (setpriv exec’d it)');
+  const killedAt = Date.now();
+  parent.kill('SIGKILL');
+  while (alive(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 10));
+  t.notOk(alive(pid), `gone ${Date.now() - killedAt} ms after its parent`);
+});
+
+t.test('inputs are confined to media containers and the protocol of their location', async (t) => {
+  const local = inputGuard('/tmp/x/source');
+  const remote = inputGuard('https://s3.example/b/k?X-Amz-Signature=x');
+  t.same(local.slice(2), ['-protocol_whitelist', 'file']);
+  t.same(remote.slice(2), ['-protocol_whitelist', 'http,https,tcp,tls']);
+  const formats = (local[1] ?? '').split(',');
+  for (const f of ['mov', 'matroska', 'avi', 'mpegts', 'png_pipe', 'jpeg_pipe']) t.ok(formats.includes(f), `${f} allowed`);
+  for (const f of ['hls', 'dash', 'concat', 'image2', 'lavfi', 'sdp', 'rtsp', 'webm_dash_manifest']) t.notOk(formats.includes(f), `${f} refused`);
+});
+
+t.test('a failure explained: the refused format, the network, or the media, in one clean line', async (t) => {
+  const url = 'http://127.0.0.1:9000/reel-sources/sources/x/original?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=abc';
+  const refused = explainFailure(`[hls @ 0x5558d8fae500] Format not on whitelist 'mov,matroska'\n${url}: Invalid argument\n`, url);
+  t.same(refused, { transient: false, reason: 'not a supported media container', refusedFormat: 'hls' });
+  t.equal(describeFormat('hls'), 'an HLS playlist');
+  t.equal(describeFormat('ogg'), 'a ogg file');
+  const down = explainFailure(`[tcp @ 0x1] Connection to tcp://127.0.0.1:9000 failed: Connection refused\n${url}: Connection refused\n`, url);
+  t.same(down, { transient: true, reason: 'Connection refused' });
+  const media = explainFailure('[h264 @ 0x2] no frame!\nError while decoding stream #0:0: Invalid data found when processing input\nConversion failed!\n');
+  t.same(media, { transient: false, reason: 'Error while decoding stream #0:0: Invalid data found when processing input' });
+  const other = explainFailure(`[http @ 0x3] Opening '${url}' for reading\nsomething odd at ${url}`);
+  t.notMatch(other.reason, /AKIA|abc|http/);
+  t.equal(explainFailure('').reason, 'unknown error');
+});
