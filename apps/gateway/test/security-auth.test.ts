@@ -162,6 +162,20 @@ t.test('14.10: reads are limited per caller, one budget across the read routes',
   t.equal((await app.inject({ method: 'GET', url: '/v1/videos', headers: { authorization: `Bearer ${other}` } })).statusCode, 200, 'others are not affected');
 });
 
+t.test('14.10: a flood of health checks costs one round of NATS queries', async (t) => {
+  const { app, queries } = await testGateway();
+  t.teardown(() => app.close());
+  const answers = await Promise.all(Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/v1/health' })));
+  t.ok(
+    answers.every((a) => a.statusCode === 200 && JSON.parse(a.body).status === 'ok'),
+    'every one answered',
+  );
+  t.equal(queries.length, 4, `50 concurrent GET /v1/health asked the four services once (${queries.length} queries)`);
+  await new Promise((r) => setTimeout(r, 600));
+  await app.inject({ method: 'GET', url: '/v1/health' });
+  t.equal(queries.length, 8, 'a moment later, a fresh round');
+});
+
 t.test('14.10: a caller holds at most SSE_MAX_STREAMS_PER_CALLER event streams', async (t) => {
   const { app, records } = await testGateway({ SSE_MAX_STREAMS_PER_CALLER: '3' });
   t.teardown(() => app.close());

@@ -20,6 +20,8 @@ export function video(id: string, ownerId: string, extra: Partial<VideoRecord> =
 export interface Fakes {
   records: Map<string, VideoRecord>;
   published: { subject: string; data: unknown; id: string | undefined }[];
+  /** Subjects of every query asked, in order. */
+  queries: string[];
   /** While true, every query times out (the catalog or NATS is down). */
   down: { catalog: boolean };
 }
@@ -29,6 +31,7 @@ const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 function fakeNats(f: Fakes): NatsConnection {
   return {
     async request(subject: string, body: string) {
+      f.queries.push(subject);
       if (f.down.catalog) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
       const req = JSON.parse(body) as Record<string, unknown>;
       if (subject === getVideoQuery.subject) {
@@ -53,7 +56,7 @@ export async function testGateway(
   real: { nc?: NatsConnection; publisher?: Publisher } = {},
 ) {
   const config = loadConfig(configSpec, { AUTH_JWT_SECRET: SECRET, S3_ENDPOINT: 'http://127.0.0.1:9', LOG_LEVEL: 'silent', ...env });
-  const fakes: Fakes = { records: new Map(), published: [], down: { catalog: false } };
+  const fakes: Fakes = { records: new Map(), published: [], queries: [], down: { catalog: false } };
   const base = createStorage(config, { retryBudgetMs: 200 });
   const storage = { ...base, ...patch(base) } as Storage;
   const live: LiveFeed = { listen: () => () => {}, close() {} };

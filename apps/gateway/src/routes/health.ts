@@ -9,9 +9,15 @@ const Health = T.Object({
   services: T.Record(T.String(), T.Union([T.Literal('up'), T.Literal('down')])),
 });
 
+/** How long one round of asking the services answers every health request (a flood of them costs one round). */
+const REUSE_MS = 500;
+
 /** GET /v1/health: asks every service for its liveness over NATS; one that does not answer is "down". */
 export async function healthRoutes(app: FastifyInstance, opts: { timeoutMs: number }): Promise<void> {
-  app.get('/v1/health', { schema: { tags: ['health'], response: { 200: Health } } }, async () => {
+  type Answer = { status: 'ok' | 'degraded'; services: Record<string, 'up' | 'down'> };
+  let current: Promise<Answer> | undefined;
+  let doneAt = 0; // 0 while a round is running
+  const probe = async (): Promise<Answer> => {
     const { nc } = app.reel;
     const answers = await Promise.all(
       SERVICES.map((s) =>
@@ -26,5 +32,15 @@ export async function healthRoutes(app: FastifyInstance, opts: { timeoutMs: numb
       services[s] = answers[i] ?? 'down';
     });
     return { status: answers.every((a) => a === 'up') ? 'ok' : 'degraded', services };
+  };
+  app.get('/v1/health', { schema: { tags: ['health'], response: { 200: Health } } }, async () => {
+    // a round still running, or finished a moment ago, is the answer: no NATS requests per HTTP request
+    if (!current || (doneAt && Date.now() - doneAt > REUSE_MS)) {
+      doneAt = 0;
+      current = probe().finally(() => {
+        doneAt = Date.now();
+      });
+    }
+    return current;
   });
 }
