@@ -9,15 +9,22 @@ export interface PersistOptions {
   budgetMs?: number;
   /** Called while waiting, to tell JetStream the handler is alive. */
   working?: () => void;
+  /** Which failures are an outage worth waiting out (default: storage's). */
+  isTransient?: (err: unknown) => boolean;
 }
+
+/** NATS could not be reached or JetStream did not answer in time (a restart, a leader election). */
+const NATS_OUTAGE = new Set(['TimeoutError', 'NoRespondersError', 'ConnectionError', 'RequestError']);
+export const isNatsOutage = (err: unknown): boolean => NATS_OUTAGE.has((err as Error | undefined)?.name ?? '');
 
 export const PERSIST_BUDGET_MS = 10 * 60_000;
 
 /**
  * Runs a write of finished work until it succeeds: an encode costs minutes, so an outage of
  * storage longer than a storage call's own retry budget is waited out here instead of throwing the
- * encode away. Only transient storage failures are retried; anything else (a deleted video, an
- * access error) is thrown at once, and so is the last failure once the budget is spent.
+ * encode away (the same holds for the NATS publish that reports it). Only outages are retried;
+ * anything else (a deleted video, an access error) is thrown at once, and so is the last failure
+ * once the budget is spent.
  */
 export async function persist<T>(what: string, fn: () => Promise<T>, opts: PersistOptions): Promise<T> {
   const deadline = Date.now() + (opts.budgetMs ?? PERSIST_BUDGET_MS);
@@ -25,10 +32,10 @@ export async function persist<T>(what: string, fn: () => Promise<T>, opts: Persi
     try {
       return await fn();
     } catch (err) {
-      if (!isTransientStorageError(err) || opts.signal.aborted) throw err;
+      if (!(opts.isTransient ?? isTransientStorageError)(err) || opts.signal.aborted) throw err;
       const delay = Math.min(15_000, 1000 * 2 ** attempt);
       if (Date.now() + delay > deadline) throw err;
-      opts.log.warn({ err, retryInMs: delay }, `${what}: storage unavailable; finished work kept, trying again`);
+      opts.log.warn({ err, retryInMs: delay }, `${what}: not stored yet (outage); finished work kept, trying again`);
       opts.working?.();
       await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
       if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;

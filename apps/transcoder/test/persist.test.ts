@@ -1,7 +1,7 @@
 import { isRetryableError, RetryableError } from '@reel/events';
 import { StorageUnavailableError } from '@reel/storage';
 import t from 'tap';
-import { persist } from '../src/persist.ts';
+import { isNatsOutage, persist } from '../src/persist.ts';
 
 const log = { info() {}, warn() {}, error() {}, debug() {}, child: () => log } as never;
 
@@ -50,4 +50,19 @@ t.test('an abort (the video deleted) ends the wait with its reason', async (t) =
   const err = await persist('x', () => Promise.reject(new StorageUnavailableError('down')), { signal: ctl.signal, log }).catch((e: unknown) => e);
   t.equal(err, reason);
   t.ok(isRetryableError(err));
+});
+
+t.test('the publish that reports finished work waits out a NATS outage too', async (t) => {
+  let calls = 0;
+  const timeout = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+  const r = await persist(
+    'video.transcoded',
+    async () => {
+      if (++calls < 2) throw timeout;
+      return 'published';
+    },
+    { signal: new AbortController().signal, log, isTransient: isNatsOutage },
+  );
+  t.equal(r, 'published');
+  t.notOk(isNatsOutage(new Error('video x was deleted')));
 });

@@ -5,7 +5,7 @@ import { execTool, inputGuard } from '@reel/runtime';
 import { keys, type Storage } from '@reel/storage';
 import { codecsFor, ladderArgs, parseMediaPlaylist } from '../encode.ts';
 import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
-import { persist } from '../persist.ts';
+import { isNatsOutage, persist } from '../persist.ts';
 import { makeWorkDir } from '../work-dir.ts';
 
 export interface TranscodeDeps {
@@ -104,7 +104,11 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
       const manifest = { bucket: deps.storage.sourceBucket, key: keys.chunkManifest(d.videoId, d.chunk.index) };
       const body = JSON.stringify({ chunk: d.chunk, renditions });
       await persist('chunk manifest', () => deps.storage.putText(manifest.bucket, manifest.key, body, 'application/json'), keep);
-      await deps.publisher.publish(Subjects.transcoded, { videoId: d.videoId, chunk: d.chunk, renditions, manifest }, { id: `${ctx.envelope.id}.done` });
+      const done = { videoId: d.videoId, chunk: d.chunk, renditions, manifest };
+      await persist('video.transcoded', () => deps.publisher.publish(Subjects.transcoded, done, { id: `${ctx.envelope.id}.done` }), {
+        ...keep,
+        isTransient: isNatsOutage,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

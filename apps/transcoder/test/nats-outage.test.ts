@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import t from 'tap';
+import { ffmpegPids, waitForFfmpeg } from './procs.ts';
+
+/** Seconds NATS stays down (REEL_OUTAGE_SEC). */
+const OUTAGE_SEC = Number(process.env.REEL_OUTAGE_SEC ?? 30);
+
+// Issue 9.3: a NATS outage is waited out; the finished encode is reported once NATS is back.
+t.test(`NATS down for ${OUTAGE_SEC} s mid-encode: the video ends ready with every image`, async (t) => {
+  const dir = t.testdir({});
+  const workDir = join(dir, 'work');
+  mkdirSync(workDir);
+  const clip = makeClip(dir, 'landscape', 20);
+  const platform = await startTestPlatform((fn) => t.teardown(fn), { env: { WORK_DIR: workDir } });
+  const token = await platform.token('alice');
+  const nats = platform.infra.parts.get('nats');
+  if (!nats) throw new Error('the test platform runs no NATS server of its own');
+
+  const res = await uploadFile(platform.url, token, clip);
+  t.equal(res.status, 202);
+  const { id } = (await res.json()) as { id: string };
+  // every encode started for the video, seen from /proc
+  const encodes = new Set<number>();
+  const watch = setInterval(() => {
+    for (const pid of ffmpegPids(join(workDir, 'reel-transcode-'))) encodes.add(pid);
+  }, 100);
+  t.teardown(() => clearInterval(watch));
+  encodes.add(await waitForFfmpeg(join(workDir, 'reel-transcode-'), 60_000));
+
+  // the encode runs on; its heartbeats, progress and final publish meet a dead connection
+  await nats.stop();
+  const downAt = Date.now();
+  await new Promise((r) => setTimeout(r, OUTAGE_SEC * 1000));
+  await nats.start();
+  const upAt = Date.now();
+  t.comment(`NATS was down ${Math.round((upAt - downAt) / 1000)} s`);
+
+  const video = (await waitForVideo(platform.url, token, id, ['ready', 'failed'], 300_000 + OUTAGE_SEC * 1000)) as unknown as {
+    status: string;
+    error?: { code: string; message: string };
+    playback?: { poster?: string; thumbnails?: string[]; storyboard?: string };
+  };
+  t.equal(video.status, 'ready', video.error ? `${video.error.code}: ${video.error.message}` : 'ready');
+  t.comment(`ready ${Math.round((Date.now() - upAt) / 1000)} s after NATS came back`);
+  t.ok(video.playback?.poster, 'a poster');
+  t.equal(video.playback?.thumbnails?.length, 5, 'five thumbnails');
+  t.ok(video.playback?.storyboard, 'a storyboard');
+  t.equal((await fetch(video.playback?.poster ?? '')).status, 200, 'the poster is stored');
+  // the server may redeliver the work item once it is back (its ack wait ran out meanwhile)
+  t.ok(encodes.size <= 2, `encoded ${encodes.size} time(s)`);
+});
