@@ -5,6 +5,21 @@ import { VideoIdParams } from '../../schemas/video.ts';
 
 const Query = T.Object({ access_token: T.Optional(T.String({ maxLength: 4096 })) });
 const FINAL = new Set(['ready', 'failed']);
+/** How long a stream waits for a video the catalog does not know yet (an upload answered 202 a moment ago). */
+const APPEAR_WITHIN_MS = 3000;
+
+/** The video, asking again for a moment while the catalog says not_found: it records an upload shortly after the 202. */
+async function appeared<V>(get: () => Promise<V>): Promise<V> {
+  const deadline = Date.now() + APPEAR_WITHIN_MS;
+  for (;;) {
+    try {
+      return await get();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'not_found' || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 /**
  * GET /v1/videos/:id/events — Server-Sent Events: `status` with the video at once, `progress`
@@ -21,7 +36,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       const { access_token } = req.query as { access_token?: string };
       const viewer = await auth.viewer(req.headers.authorization ?? (access_token ? `Bearer ${access_token}` : undefined));
       const get = () => request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
-      const first = await get(); // 404 before the stream opens
+      const first = await appeared(get); // 404 before the stream opens
       // a stream costs a socket and a listener for as long as the client likes: a few per caller
       const release = await app.limits.openStream(req);
       reply.hijack();
