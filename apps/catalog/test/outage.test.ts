@@ -62,8 +62,10 @@ t.test('Postgres stopped mid-pipeline: no nak storm, 503-able answers, and the v
   t.equal(during.delivered.consumer_seq, mid.delivered.consumer_seq, 'none at all in the last 6 s: the consumer waits for the database');
   t.ok(during.num_redelivered <= 4, `${during.num_redelivered} redelivered`);
 
-  const restarted = Date.now();
+  const restarting = Date.now();
   await pg.start();
+  const restarted = Date.now();
+  t.comment(`Postgres took ${restarted - restarting} ms to start again`);
   const v = await eventually('ready after the outage', async () => {
     const r = await get();
     return r.status === 'ready' ? r : undefined;
