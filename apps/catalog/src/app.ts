@@ -2,7 +2,7 @@ import { consume, getVideoQuery, listVideosQuery, serveQuery, VIDEO_SUBJECTS } f
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import type { configSpec } from './config.ts';
 import { openDb } from './db.ts';
-import { waitForDatabase } from './db-health.ts';
+import { isConnectionError, waitForDatabase } from './db-health.ts';
 import { createProjection } from './projection.ts';
 import { createQueries } from './queries.ts';
 import { sweepExpiredUploads } from './sweeper.ts';
@@ -36,7 +36,9 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   });
   shutdown.add('projection', () => projection.stop());
   const sweep = setInterval(() => {
-    sweepExpiredUploads(db, publisher, log).catch((err) => log.error({ err }, 'upload sweep failed'));
+    sweepExpiredUploads(db, publisher, log).catch((err) =>
+      isConnectionError(err) ? log.warn({ err }, 'upload sweep skipped: the database is unavailable') : log.error({ err }, 'upload sweep failed'),
+    );
   }, config.UPLOAD_SWEEP_INTERVAL_SEC * 1000);
   shutdown.add('sweeper', () => clearInterval(sweep));
 }
