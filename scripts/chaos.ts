@@ -1,5 +1,6 @@
 /**
- * Reel chaos suite: `npm run chaos [-- --only name,name] [--list] [--out DIR]`.
+ * Reel chaos suite: `npm run chaos [-- --only name,name] [--list] [--out DIR] [--timeout-sec N]`
+ * (N: time for a scenario's own steps, on top of its wait for the videos; 300 by default).
  *
  * Each scenario (scripts/chaos/scenarios.ts) starts a fresh platform (NATS, Postgres, the S3
  * server and the five apps, each its own process), injects its fault, then checks: every
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     list: { type: 'boolean', default: false },
     out: { type: 'string' },
-    'timeout-sec': { type: 'string', default: '480' },
+    'timeout-sec': { type: 'string', default: '300' },
   },
 });
 

@@ -14,6 +14,8 @@ export interface Scenario {
   platform?: { natsCluster?: number; env?: Record<string, string> };
   /** How long incomplete multipart uploads may take to be cleaned (aborted or swept). */
   multipartGraceMs?: number;
+  /** How long after the fault every accepted video has to end ready/failed (default 240 s). */
+  terminalTimeoutMs?: number;
   run(ctx: Ctx): Promise<void>;
 }
 
@@ -190,7 +192,8 @@ export async function runScenario(s: Scenario, o: { runId: string; outDir: strin
       log: (line) => log('chaos', line),
     };
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`scenario timed out after ${o.timeoutMs / 1000} s`)), o.timeoutMs);
+      const ms = o.timeoutMs + (s.terminalTimeoutMs ?? TERMINAL_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`scenario timed out after ${ms / 1000} s`)), ms);
     });
     await Promise.race([
       (async () => {
@@ -230,7 +233,7 @@ async function finalChecks(
 ): Promise<void> {
   const { platform } = ctx;
   // 1. every accepted video ends ready or failed; none stays processing
-  const deadline = st.faultEndedAt + TERMINAL_TIMEOUT_MS;
+  const deadline = st.faultEndedAt + (s.terminalTimeoutMs ?? TERMINAL_TIMEOUT_MS);
   const finals = new Map<string, Video | undefined>();
   let lastTerminal = st.faultEndedAt;
   await Promise.all(
@@ -257,12 +260,21 @@ async function finalChecks(
   if (st.deleted.size) r.outcome += `, ${st.deleted.size} deleted`;
   const recovered = st.recoveredAt ?? Math.max(lastTerminal, healthAt ?? 0);
   if (stuck === 0 && healthAt !== undefined) r.recoverSec = Math.round((recovered - st.faultEndedAt) / 100) / 10;
+  const stuckAt = new Map<string, string[]>();
   for (const [id, v] of finals) {
-    if (!v || v.status === 'processing') r.problems.push(`${id.slice(0, 8)} stuck ${v ? `processing (${v.progress?.stage ?? '?'})` : '(no answer)'}`);
+    if (!v || v.status === 'processing') {
+      const stage = v ? (v.progress?.stage ?? '?') : 'no answer';
+      stuckAt.set(stage, [...(stuckAt.get(stage) ?? []), id.slice(0, 8)]);
+    }
     // every clip the scenarios upload is valid media: a failure is the platform's
     else if (v.status === 'failed')
       r.problems.push(`${id.slice(0, 8)} failed: ${v.error?.code} at ${v.error?.stage}: ${(v.error?.message ?? '').slice(0, 120)}`);
     else if (v.status === 'ready') await checkReady(v, r);
+  }
+  for (const [stage, ids] of stuckAt) r.problems.push(`stuck at ${stage}: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`);
+  // an app process that died and was not restarted by the scenario
+  for (const h of platform.apps.handles.values()) {
+    if (!h.running) r.leftBehind.push(`${h.name} process exited (code ${await h.exited})`);
   }
   // 3. consumers drain (a stalled subscription would hold messages forever)
   const undrained = await poll(
