@@ -40,6 +40,31 @@ t.test('catalog unreachable: 503 unavailable with Retry-After', async (t) => {
   t.equal((JSON.parse(health.body) as { status: string }).status, 'degraded');
 });
 
+t.test('catalog (or its Postgres) down: a multipart upload is still accepted', async (t) => {
+  const { app, down, published } = await testGateway({}, () => ({
+    async putStream(_bucket, _key, body) {
+      let n = 0;
+      for await (const c of body) n += (c as Buffer).length;
+      return n;
+    },
+  }));
+  t.teardown(() => app.close());
+  down.catalog = true;
+  const boundary = 'reelcat4logdown';
+  const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\nContent-Type: video/mp4\r\n\r\n${'v'.repeat(1000)}\r\n--${boundary}--\r\n`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/videos',
+    headers: { authorization: `Bearer ${await mintToken(SECRET, 'alice', 600)}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+  });
+  t.equal(res.statusCode, 202, 'the upload needs NATS and storage, not the catalog');
+  t.same(
+    published.map((p) => p.subject),
+    ['video.uploaded'],
+  );
+});
+
 t.test('storage unreachable: 503 unavailable with Retry-After', async (t) => {
   // S3_ENDPOINT points at a port nothing listens on
   const { app, records } = await testGateway();
