@@ -119,7 +119,7 @@ t.test('messages of a deleted video are acknowledged without running the handler
 t.test('a running handler is aborted when its video is deleted, and nothing is reported failed', async (t) => {
   const videoId = newVideo();
   const failed: string[] = [];
-  const sub = ncA.subscribe(Subjects.failed, { callback: (_e, m) => failed.push(m.string()) });
+  const sub = ncA.subscribe(Subjects.failed, { callback: (_e, m) => void failed.push(m.string()) });
   t.teardown(() => sub.unsubscribe());
   let aborted: unknown;
   let running = false;
