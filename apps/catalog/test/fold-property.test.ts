@@ -92,7 +92,8 @@ for (const [name, history] of Object.entries(histories)) {
     // every permutation of the events that change what is shown (one progress tick of them), the rest after them
     const lastTick = history.findLast((e) => e.type === 'video.progress');
     const quiet = ['video.transcode.requested', 'video.transcoded', 'video.playable', 'video.progress'];
-    const core = history.filter((e) => e === lastTick || !quiet.includes(e.type)).slice(0, 9);
+    // (8 events: 40 320 orders; 9 would be 362 880, too slow for a shared 2-core machine)
+    const core = history.filter((e) => e === lastTick || !quiet.includes(e.type)).slice(0, 8);
     const others = history.filter((e) => !core.includes(e));
     let checked = 0;
     let first: string | undefined;
