@@ -145,3 +145,20 @@ export function rssMiB(pid: number | undefined): number {
     return 0;
   }
 }
+
+/** The subjects of the stream's events about `videoId`, in stream order (read one by one: a scenario's stream is small). */
+export async function eventsOf(jsm: JetStreamManager, videoId: string): Promise<string[]> {
+  const { state } = await jsm.streams.info(VIDEO_STREAM);
+  const subjects: string[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(VIDEO_STREAM, { seq }).catch(() => undefined);
+    if (!m) continue;
+    try {
+      const env = JSON.parse(new TextDecoder().decode(m.data)) as { data?: { videoId?: unknown } };
+      if (env?.data?.videoId === videoId) subjects.push(m.subject);
+    } catch {
+      // not an event
+    }
+  }
+  return subjects;
+}

@@ -2,11 +2,11 @@
 // A scenario does its fault and its own checks; the harness then checks what every scenario
 // must end with (see harness.ts, finalChecks).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VIDEO_STREAM } from '@reel/events';
+import { Subjects, VIDEO_STREAM } from '@reel/events';
 import type { Restartable } from '@reel/stack';
 import type { Ctx, Scenario, Upload } from './harness.ts';
 import { poll } from './harness.ts';
-import { objectsOf, rssMiB } from './inspect.ts';
+import { eventsOf, objectsOf, rssMiB } from './inspect.ts';
 import { poisonScenario } from './poison.ts';
 
 const accept = (what: string, up: Upload): string => {
@@ -61,7 +61,9 @@ const natsRestart: Scenario = {
     await ctx.waitForFfmpeg(a);
     const nats = part(ctx, 'nats');
     await nats.kill();
-    await sleep(5000);
+    await sleep(1500);
+    expectUnavailable(ctx, 'GET /v1/videos/:id', await ctx.get(a));
+    await sleep(3500);
     await nats.start();
     ctx.faultEnded();
   },
@@ -129,11 +131,21 @@ const deleteMidTranscode: Scenario = {
       (l) => l.length === 0,
       60_000,
     );
-    if (left.length === 0) ctx.note(`storage empty for it ${Math.round((Date.now() - from) / 1000)} s after its ffmpeg stopped`);
+    if (left.length === 0) {
+      // recovered: its work stopped and nothing of it is stored
+      ctx.recovered();
+      ctx.note(`storage empty for it ${Math.round((Date.now() - from) / 1000)} s after its ffmpeg stopped`);
+    }
     // anything still running for it would write now: look again after a while
     await sleep(10_000);
     const get = await ctx.get(id);
     if (get.status !== 404) ctx.problem(`GET of the deleted video answered ${get.status} (${get.video?.status ?? get.body.slice(0, 60)})`);
+    // no step publishes a follow-up for a deleted video (progress may trail by a moment)
+    const events = await eventsOf(ctx.jsm, id);
+    const after = events.slice(events.indexOf(Subjects.deleted) + 1).filter((e) => e !== Subjects.progress);
+    ctx.note(`events: ${events.filter((e) => e !== Subjects.progress).join(' → ')}`);
+    if (!events.includes(Subjects.deleted)) ctx.problem('no video.deleted event');
+    else if (after.length) ctx.problem(`published after the delete: ${after.join(', ')}`);
   },
 };
 
