@@ -66,6 +66,12 @@ export const configSpec = {
   RATE_LIMIT_WRITES_PER_MIN: env.int({ default: 120, min: 1, doc: 'writes (uploads, changes, deletes) allowed per caller per minute' }),
   RATE_LIMIT_READS_PER_MIN: env.int({ default: 600, min: 1, doc: 'reads (videos, lists, playlists, event streams) allowed per caller per minute' }),
   SSE_MAX_STREAMS_PER_CALLER: env.int({ default: 20, min: 1, doc: 'event streams (GET /v1/videos/:id/events) one caller may hold open at once' }),
+  STALE_UPLOAD_AFTER_SEC: env.int({
+    default: 6 * 3600,
+    min: 1,
+    doc: 'a streamed multipart upload still open after this long was left by a dead gateway and is aborted',
+  }),
+  UPLOAD_SWEEP_INTERVAL_SEC: env.int({ default: 600, min: 1, doc: 'how often the gateway looks for stale multipart uploads' }),
   HEALTH_TIMEOUT_MS: env.int({ default: 1000, min: 50, doc: 'how long /v1/health waits for each service' }),
 } as const;
 

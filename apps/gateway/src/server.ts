@@ -6,6 +6,7 @@ import { createAuthenticator } from './plugins/auth.ts';
 import { createLiveFeed } from './live.ts';
 import { createPlayback } from './playback.ts';
 import { publicBaseUrl } from './routes/videos/access.ts';
+import { startUploadSweeper } from './upload-sweeper.ts';
 
 /** How long one storage call of a request keeps retrying while storage is failing. */
 const STORAGE_RETRY_BUDGET_MS = 3000;
@@ -18,6 +19,14 @@ export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>
   // a request waits a few seconds for storage, then answers 503 (workers ride out longer outages)
   const storage = createStorage(config, { retryBudgetMs: STORAGE_RETRY_BUDGET_MS });
   await storage.ensureBuckets();
+  // a gateway killed mid-upload cannot abort its multipart upload: whichever replica sweeps next does
+  const uploadSweeper = startUploadSweeper({
+    storage,
+    log,
+    intervalMs: config.UPLOAD_SWEEP_INTERVAL_SEC * 1000,
+    olderThanMs: config.STALE_UPLOAD_AFTER_SEC * 1000,
+  });
+  shutdown.add('upload sweeper', () => uploadSweeper.stop());
   const baseUrl = publicBaseUrl(config);
   const live = createLiveFeed(nc, log);
   shutdown.add('live feed', () => live.close());
