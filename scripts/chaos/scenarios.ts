@@ -152,6 +152,9 @@ const deleteMidTranscode: Scenario = {
 const gatewayKill: Scenario = {
   name: 'gateway-kill-mid-upload',
   fault: 'kill -9 the gateway while a 96 MiB upload streams through it; restarted 2 s later; then a normal upload',
+  // the killed gateway cannot abort its upload: the sweeper does, once it is stale (here after
+  // 30 s, looked for every 10 s; by default 6 h and 10 min)
+  platform: { env: { STALE_UPLOAD_AFTER_SEC: '30', UPLOAD_SWEEP_INTERVAL_SEC: '10' } },
   multipartGraceMs: 90_000,
   async run(ctx) {
     const gw = ctx.platform.apps.app('gateway');
