@@ -293,11 +293,13 @@ async function finalChecks(
     if (left.length) r.leftBehind.push(`${left.length} objects of deleted video ${id.slice(0, 8)} (${summarizeKeys(left)})`);
   }
   // 5. no incomplete multipart upload in the source bucket
+  const mpuBefore = (await ctx.buckets.incompleteUploads(ctx.buckets.source)).length;
   const mpu = await poll(
     () => ctx.buckets.incompleteUploads(ctx.buckets.source),
     (l) => l.length === 0,
     s.multipartGraceMs ?? 5_000,
   );
+  if (mpuBefore && !mpu.length) ctx.note(`${mpuBefore} incomplete multipart upload(s) gone ${Math.round((Date.now() - st.faultEndedAt) / 1000)} s after the fault`);
   if (mpu.length) r.leftBehind.push(`${mpu.length} incomplete multipart upload(s): ${mpu.slice(0, 3).join(', ')}`);
   // 6. no ffmpeg of this run is left once every video is done
   const orphans = await poll(
