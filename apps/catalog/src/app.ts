@@ -21,7 +21,7 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   const projection = await consume(nc, {
     durable: 'catalog',
     filter: VIDEO_SUBJECTS,
-    handlers: createProjection(db, { onConnectionError: gate.suspect }),
+    handlers: createProjection(db, { publisher, onConnectionError: gate.suspect }),
     log,
     publisher,
     stage: 'catalog',

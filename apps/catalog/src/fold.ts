@@ -32,7 +32,7 @@
  * - A thumbnails failure is shown as the error of a processing or ready video without images.
  * - `durationSec` from video.packaged, else from the probe. `updatedAt` is the newest occurredAt of
  *   every event folded (before the tombstone).
- * - A subject the fold does not know (e.g. a future `video.ready`), an event of another video or
+ * - `video.ready` (which the catalog derives from this state), a subject the fold does not know, an event of another video or
  *   one with an unreadable occurredAt leaves the state as it is.
  */
 import { type Envelope, type EventData, type Probe, type RenditionInfo, Subjects, type VideoRecord, type VideoStatus, type Visibility } from '@reel/events';
@@ -182,7 +182,8 @@ export function evolve(state: VideoState | undefined, env: Envelope): VideoState
   return next;
 }
 
-const KNOWN = new Set<string>(Object.values(Subjects));
+/** `video.ready` is the catalog's own output, derived from this fold: folding it back would add nothing. */
+const KNOWN = new Set<string>(Object.values(Subjects).filter((s) => s !== Subjects.ready));
 
 /** Folds a video's events from nothing. */
 export const foldAll = (events: readonly Envelope[], from?: VideoState): VideoState | undefined => events.reduce<VideoState | undefined>(evolve, from);
@@ -197,6 +198,27 @@ export function statusOf(s: VideoState): DerivedStatus {
   if (s.upload || s.probe || s.packaged || s.images || s.progress) return 'processing';
   return 'waiting_upload';
 }
+
+/**
+ * The `video.ready` announcement a state makes: defined once the video is ready and its owner known
+ * (a ready video whose upload event is late is announced when that event arrives).
+ */
+export function readyOf(s: VideoState): EventData<typeof Subjects.ready> | undefined {
+  if (statusOf(s) !== 'ready' || !s.origin || !s.packaged) return undefined;
+  const { master, renditions, durationSec } = s.packaged.value;
+  return {
+    videoId: s.videoId,
+    ownerId: s.origin.value.ownerId,
+    attempt: s.upload?.value.attempt ?? 1,
+    durationSec,
+    master,
+    renditions,
+    ...(s.images ? { poster: s.images.value.poster } : {}),
+  };
+}
+
+/** The event id of a ready announcement: JetStream's duplicate window drops a repeat of it. */
+export const readyEventId = (r: { videoId: string; attempt: number }): string => `${r.videoId}.ready.${r.attempt}`;
 
 /** What a query shows; undefined for a tombstone or a video whose owner is not known yet. */
 export function toRecord(s: VideoState): VideoRecord | undefined {

@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { type Envelope, type Handler, type HandlerMap, RetryableError, type Subject, Subjects } from '@reel/events';
+import { type Envelope, type EventData, type Handler, type HandlerMap, type Publisher, RetryableError, type Subject, Subjects } from '@reel/events';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { isConnectionError } from './db-health.ts';
-import { evolve, statusOf, type VideoState } from './fold.ts';
+import { evolve, readyEventId, readyOf, statusOf, type VideoState } from './fold.ts';
 import { videos } from './schema.ts';
 
 type Row = typeof videos.$inferInsert;
@@ -27,47 +27,62 @@ export function toRow(s: VideoState): Row {
   };
 }
 
+export interface Projected {
+  outcome: 'changed' | 'unchanged';
+  /** The video's `video.ready` announcement, when the row is ready (and its owner known) after this event. */
+  ready?: EventData<typeof Subjects.ready>;
+  /** True when this event is the one that made the row ready (for this attempt). */
+  becameReady: boolean;
+}
+
 /**
  * Folds one event into its video's row: the row is locked, its state folded and written back in
  * one transaction, so concurrent deliveries (replicas, concurrency) serialize per video. The fold
  * makes any order and any repetition give the same row; an event that changes nothing writes nothing.
  */
-export async function project(db: Db, env: Envelope): Promise<'changed' | 'unchanged'> {
+export async function project(db: Db, env: Envelope): Promise<Projected> {
   const videoId = (env.data as { videoId: string }).videoId;
   return withSpan(
     `postgres project ${env.type}`,
     { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'TRANSACTION', 'db.collection.name': 'videos' } },
     async (span) => {
-      const outcome = await db.transaction(async (tx) => {
+      const result = await db.transaction(async (tx): Promise<Projected> => {
         // two attempts: a first event of a video may race another one's insert of the row
         for (let i = 0; i < 2; i++) {
           const [row] = await tx.select({ state: videos.state }).from(videos).where(eq(videos.id, videoId)).for('update');
           const next = evolve(row?.state, env);
-          if (!next || (row && isDeepStrictEqual(row.state, next))) return 'unchanged' as const;
+          const ready = next && readyOf(next);
+          if (!next || (row && isDeepStrictEqual(row.state, next))) return { outcome: 'unchanged', ready, becameReady: false };
+          const before = row && readyOf(row.state);
+          const becameReady = Boolean(ready && (!before || readyEventId(before) !== readyEventId(ready)));
           const values = toRow(next);
           if (row) {
             await tx.update(videos).set(values).where(eq(videos.id, videoId));
-            return 'changed' as const;
+            return { outcome: 'changed', ready, becameReady };
           }
           const inserted = await tx.insert(videos).values(values).onConflictDoNothing().returning({ id: videos.id });
-          if (inserted.length) return 'changed' as const;
+          if (inserted.length) return { outcome: 'changed', ready, becameReady };
         }
         throw new Error(`video ${videoId}: the row could not be locked`);
       });
-      span.setAttribute('reel.catalog.changed', outcome === 'changed');
-      return outcome;
+      span.setAttribute('reel.catalog.changed', result.outcome === 'changed');
+      return result;
     },
   );
 }
 
 /**
- * Every subject goes through the one fold (it ignores what it has no use for). `onConnectionError`
- * tells the consumer's gate that the database just went away.
+ * Every subject goes through the one fold (it ignores what it has no use for). When an event makes
+ * a video ready, `video.ready` is published after the commit, with the id `<videoId>.ready.<attempt>`
+ * so JetStream's duplicate window drops a repeat. A failed publish fails the handler: its
+ * redelivery finds the row already ready (the fold makes the repeat harmless) and publishes again
+ * under the same id. `onConnectionError` tells the consumer's gate that the database just went away.
  */
-export function createProjection(db: Db, opts: { onConnectionError?: () => void } = {}): HandlerMap {
-  const handler: Handler<Subject> = async (_data, { envelope }) => {
+export function createProjection(db: Db, opts: { publisher: Publisher; onConnectionError?: () => void }): Partial<HandlerMap> {
+  const handler: Handler<Subject> = async (_data, { envelope, deliveryCount, log }) => {
+    let projected: Projected;
     try {
-      await project(db, envelope);
+      projected = await project(db, envelope);
     } catch (err) {
       // a database outage is waited out (consume's gate stops pulling meanwhile), never a failure of the video
       if (isConnectionError(err)) {
@@ -76,6 +91,14 @@ export function createProjection(db: Db, opts: { onConnectionError?: () => void 
       }
       throw err;
     }
+    const { ready, becameReady } = projected;
+    // a redelivery may follow a publish that failed after the commit: announce again, under the same id
+    if (ready && (becameReady || deliveryCount > 1)) {
+      const res = await opts.publisher.publish(Subjects.ready, ready, { id: readyEventId(ready) });
+      log.info({ eventId: res.id, duplicate: res.duplicate, attempt: ready.attempt }, 'video ready announced');
+    }
   };
-  return Object.fromEntries(Object.values(Subjects).map((s) => [s, handler])) as HandlerMap;
+  // video.ready is this handler's own output: the consumer acknowledges it unread
+  const folded = Object.values(Subjects).filter((s) => s !== Subjects.ready);
+  return Object.fromEntries(folded.map((s) => [s, handler])) as Partial<HandlerMap>;
 }

@@ -157,9 +157,12 @@ t.test('updatedAt is the newest occurredAt of any event', async (t) => {
 
 t.test('what the fold does not know leaves the state as it is', async (t) => {
   const s = foldAll(uploadedHistory()) as VideoState;
-  const unknown = { id: 'x', type: 'video.ready', version: 1, occurredAt: at(50), data: { videoId: VIDEO } };
+  const unknown = { id: 'x', type: 'video.rated', version: 1, occurredAt: at(50), data: { videoId: VIDEO } };
   t.equal(evolve(s, unknown), s, 'an unknown subject');
   t.equal(evolve(undefined, unknown), undefined, 'an unknown subject on nothing');
+  const ready = event('video.ready', 50);
+  t.equal(evolve(s, ready), s, 'video.ready, the catalog’s own output');
+  t.equal(evolve(undefined, ready), undefined, 'video.ready on nothing');
   const packaged = event('video.packaged', 60);
   t.equal(evolve(s, { ...packaged, data: { ...(packaged.data as object), videoId: '00000000-0000-4000-8000-000000000000' } }), s, 'another video');
   t.equal(evolve(s, { ...event('video.progress', 60), occurredAt: '2026-11-27Tnonsense' }), s, 'an unreadable occurredAt');

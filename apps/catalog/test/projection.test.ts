@@ -20,12 +20,27 @@ const infra = await startTestInfra(t.teardown);
 const DATABASE_URL = infra.env.DATABASE_URL as string;
 const { db, close } = await openDb(DATABASE_URL);
 t.teardown(close);
-const handlers = createProjection(db);
+/** What the projection published, and whether the next publish fails (as a NATS outage would make it). */
+const announced: { subject: string; data: Record<string, unknown>; id?: string }[] = [];
+let failNextPublish = false;
+const recorder = {
+  publish: async (subject: string, data: Record<string, unknown>, opts?: { id?: string }) => {
+    if (failNextPublish) {
+      failNextPublish = false;
+      throw new Error('nats: timeout');
+    }
+    announced.push({ subject, data, id: opts?.id });
+    return { id: opts?.id ?? 'x', seq: announced.length, duplicate: false };
+  },
+} as unknown as Publisher;
+const handlers = createProjection(db, { publisher: recorder });
 const queries = createQueries(db);
 
-const ctx = (envelope: Envelope): HandlerContext =>
-  ({ envelope, log: silentLogger, signal: new AbortController().signal, working() {}, deliveryCount: 1, isLastAttempt: false }) as HandlerContext;
-const apply = (e: Envelope) => (handlers[e.type as Subject] as (d: unknown, c: HandlerContext) => Promise<void>)(e.data, ctx(e));
+const ctx = (envelope: Envelope, deliveryCount = 1): HandlerContext =>
+  ({ envelope, log: silentLogger, signal: new AbortController().signal, working() {}, deliveryCount, isLastAttempt: false }) as HandlerContext;
+const apply = (e: Envelope, deliveryCount = 1) =>
+  (handlers[e.type as Subject] as (d: unknown, c: HandlerContext) => Promise<void>)(e.data, ctx(e, deliveryCount));
+const readyOfVideo = (id: string) => announced.filter((a) => a.subject === 'video.ready' && a.data.videoId === id);
 
 /** The same history for another video (and owner). */
 const forVideo = (videoId: string, ownerId: string, events: Envelope[]): Envelope[] =>
@@ -101,6 +116,53 @@ t.test('a failed video, retried by its owner, becomes ready', async (t) => {
   const v = await queries.get({ id, viewer: 'u5' });
   t.match(v, { status: 'ready', attempt: 2, sourceObject: { bucket: 'reel-sources', size: 1234 } });
   t.notOk(v.error);
+});
+
+t.test('video.ready is published once, when the video turns ready, with what a subscriber needs', async (t) => {
+  const id = uuid(6);
+  const history = forVideo(id, 'u7', uploadedHistory());
+  for (const e of history) await apply(e);
+  for (const e of history) await apply(e);
+  const ready = readyOfVideo(id);
+  t.equal(ready.length, 1, 'one announcement for a history applied twice');
+  t.match(ready[0], {
+    id: `${id}.ready.1`,
+    data: { videoId: id, ownerId: 'u7', attempt: 1, durationSec: 10, master: `sources/${VIDEO}/original`, poster: 'p.jpg' },
+  });
+  t.equal((ready[0]?.data.renditions as unknown[]).length, 1);
+  t.equal(readyOfVideo(VIDEO).length, 1, 'the first test’s video was announced once too');
+});
+
+t.test('a ready video whose upload event comes last is announced when its owner is known', async (t) => {
+  const id = uuid(7);
+  const [uploaded, ...rest] = forVideo(id, 'u8', uploadedHistory());
+  for (const e of rest) await apply(e);
+  t.equal(readyOfVideo(id).length, 0, 'no owner yet: nothing to announce');
+  await apply(uploaded as Envelope);
+  t.match(readyOfVideo(id), [{ id: `${id}.ready.1`, data: { ownerId: 'u8' } }]);
+});
+
+t.test('a failed announcement fails the handler; its redelivery announces under the same id', async (t) => {
+  const id = uuid(8);
+  const history = forVideo(id, 'u9', uploadedHistory());
+  const packaged = history.find((e) => e.type === 'video.packaged') as Envelope;
+  for (const e of history.filter((e) => e !== packaged)) await apply(e);
+  failNextPublish = true;
+  await t.rejects(apply(packaged), { message: /timeout/ }, 'the handler fails, so the message is retried');
+  t.match(await queries.get({ id, viewer: 'u9' }), { status: 'ready' }, 'the row was committed before the publish');
+  t.equal(readyOfVideo(id).length, 0);
+  await apply(packaged, 2);
+  t.match(readyOfVideo(id), [{ id: `${id}.ready.1` }]);
+  await apply(history[10] as Envelope);
+  t.equal(readyOfVideo(id).length, 1, 'a later first delivery of another event announces nothing');
+});
+
+t.test('the owner’s retry that becomes ready is announced under its attempt', async (t) => {
+  // the test above applies attempt 2's packaged and thumbnails before its upload: until the upload
+  // arrives they read as attempt 1's, so that attempt is announced first (events out of order)
+  const ids = readyOfVideo(uuid(4)).map((a) => a.id);
+  t.same(ids, [`${uuid(4)}.ready.1`, `${uuid(4)}.ready.2`], 'each attempt once, the retry last');
+  t.match(readyOfVideo(uuid(4)).at(-1), { data: { attempt: 2, ownerId: 'u5' } });
 });
 
 t.test('the sweeper deletes expired uploads, once the upload never came', async (t) => {
@@ -184,7 +246,7 @@ t.test('rows of the previous schema are carried over by the migration', async (t
   const publisher = { publish: async (...args: unknown[]) => void swept.push(args) } as unknown as Publisher;
   t.equal(await sweepExpiredUploads(migrated.db, publisher, silentLogger, new Date('2026-11-22T00:00:00.000Z')), 1, 'the expiry survives');
   // new events fold on top of the carried-over facts
-  const project = createProjection(migrated.db);
+  const project = createProjection(migrated.db, { publisher: recorder });
   const packaged = forVideo(uuid(11), 'old', [event('video.packaged', 3600 * 24 * 8), event('video.thumbnails.created', 3600 * 24 * 8)]);
   for (const e of packaged) await (project[e.type as Subject] as (d: unknown, c: HandlerContext) => Promise<void>)(e.data, ctx(e));
   t.match(await q.get({ id: uuid(11), viewer: 'old' }), { status: 'ready', title: 'Processing' });

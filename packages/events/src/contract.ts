@@ -29,6 +29,7 @@ export const registry = {
   'video.progress': { version: 1, schema: S.ProgressV1 },
   'video.playable': { version: 1, schema: S.PlayableV1 },
   'video.packaged': { version: 1, schema: S.PackagedV1 },
+  'video.ready': { version: 1, schema: S.ReadyV1 },
   'video.failed': { version: 1, schema: S.FailedV1 },
   'video.deleted': { version: 1, schema: S.DeletedV1 },
 } as const satisfies Registry;
@@ -49,6 +50,7 @@ export const Subjects = {
   progress: 'video.progress',
   playable: 'video.playable',
   packaged: 'video.packaged',
+  ready: 'video.ready',
   failed: 'video.failed',
   deleted: 'video.deleted',
 } as const satisfies Record<string, Subject>;

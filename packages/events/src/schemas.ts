@@ -146,6 +146,23 @@ export const PackagedV1 = T.Object({
   renditions: T.Array(RenditionInfo, { minItems: 1 }),
 });
 
+/**
+ * The catalog's announcement that a video plays and has what its page shows: published once per
+ * processing attempt, when the derived status first turns `ready` (event id `<videoId>.ready.<attempt>`).
+ */
+export const ReadyV1 = T.Object({
+  videoId: VideoId,
+  ownerId: T.String({ minLength: 1, maxLength: 256 }),
+  /** The processing attempt that became ready (1, or the owner's retry number). */
+  attempt: T.Integer({ minimum: 1 }),
+  durationSec: T.Number({ minimum: 0 }),
+  /** Key of the HLS master playlist in the media bucket. */
+  master: Key,
+  renditions: T.Array(RenditionInfo, { minItems: 1 }),
+  /** Key of the poster image, absent when thumbnails failed. */
+  poster: T.Optional(Key),
+});
+
 export const FailedV1 = T.Object({
   videoId: VideoId,
   stage: Stage,

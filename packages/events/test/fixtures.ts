@@ -80,6 +80,20 @@ export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown
     },
     invalid: { videoId: VIDEO, master: src, durationSec: 10, renditions: [{ name: '720p' }] },
   },
+  'video.ready': {
+    valid: {
+      videoId: VIDEO,
+      ownerId: 'u1',
+      attempt: 1,
+      durationSec: 10,
+      master: `videos/${VIDEO}/hls/master.m3u8`,
+      renditions: [
+        { name: '720p', width: 1280, height: 720, bandwidth: 3_000_000, averageBandwidth: 2_900_000, codecs: 'avc1.64001f', frameRate: 30, playlist: 'x' },
+      ],
+      poster: `videos/${VIDEO}/poster.jpg`,
+    },
+    invalid: { videoId: VIDEO, ownerId: 'u1', attempt: 0, durationSec: 10, master: '', renditions: [] },
+  },
   'video.failed': {
     valid: { videoId: VIDEO, stage: 'ingest', code: 'not_a_video', message: 'the file is a still image' },
     invalid: { videoId: VIDEO, stage: 'somewhere', code: 'Not A Code!', message: 'x' },
