@@ -59,7 +59,8 @@ export const Subjects = {
 export const VIDEO_STREAM = 'VIDEO';
 export const VIDEO_SUBJECTS = 'video.>';
 
-const EnvelopeSchema = T.Object({
+/** The envelope every event travels in; `data` is the subject's schema. */
+export const EnvelopeSchema = T.Object({
   id: T.String({ minLength: 1, maxLength: 256 }),
   type: T.String({ minLength: 1 }),
   version: T.Integer({ minimum: 1 }),
