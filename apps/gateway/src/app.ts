@@ -2,18 +2,21 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger, Publisher } from '@reel/events';
 import type { ConfigOf } from '@reel/runtime';
 import type { Storage } from '@reel/storage';
 import type { NatsConnection } from '@nats-io/transport-node';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { configSpec } from './config.ts';
 import { toHttp } from './errors.ts';
-import type { Authenticator } from './plugins/auth.ts';
-import { registerLimits } from './plugins/rate-limit.ts';
-import { traceRequests } from './plugins/tracing.ts';
 import type { LiveFeed } from './live.ts';
 import type { Playback } from './playback.ts';
+import { type Authenticator, authPlugin } from './plugins/auth.ts';
+import { livePlugin, playbackPlugin, publisherPlugin, servicesPlugin, storagePlugin, type SweepOptions } from './plugins/infrastructure.ts';
+import { limitsPlugin } from './plugins/rate-limit.ts';
+import { tracingPlugin } from './plugins/tracing.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { tusRoutes } from './routes/tus.ts';
 import { uploadRoutes } from './routes/uploads.ts';
@@ -23,45 +26,65 @@ import { manageRoutes } from './routes/videos/manage.ts';
 import { playbackRoutes } from './routes/videos/playback.ts';
 import { webRoutes } from './routes/web.ts';
 import { ErrorBody, VideoBody } from './schemas/video.ts';
+import type { Catalog, Liveness } from './services.ts';
 
 export type GatewayConfig = ConfigOf<typeof configSpec>;
 
-/** What the routes use; tests build the app with real ones against the test stack. */
+/**
+ * What the gateway is built from. The catalog, the liveness probe and the live feed are built on
+ * `nc` unless given (tests give fakes); what the gateway builds it closes, what it is given it does not.
+ */
 export interface GatewayDeps {
   config: GatewayConfig;
   log: Logger;
-  nc: NatsConnection;
   publisher: Publisher;
   storage: Storage;
   auth: Authenticator;
   playback: Playback;
-  live: LiveFeed;
+  nc?: NatsConnection;
+  catalog?: Catalog;
+  liveness?: Liveness;
+  live?: LiveFeed;
+  /** Sweep stale multipart uploads while the app runs (server.ts). */
+  sweep?: SweepOptions;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    reel: GatewayDeps;
+    config: GatewayConfig;
   }
 }
 
 /** Trust the nearest `n` proxies (Fastify takes a number too, but its types do not say so). */
 const hops = (n: number) => (_address: string, hop: number) => hop < n;
 
-/** The whole public API as one Fastify instance; main.ts is the only place that listens. */
-export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+/** The whole public API as one Fastify instance; server.ts is the only place that listens. */
+export async function buildGateway(deps: GatewayDeps) {
+  const { config, log } = deps;
   const app = Fastify({
-    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     // X-Forwarded-For only from the proxies TRUST_PROXY names: otherwise anyone could pick the address rate limits key on
-    trustProxy: typeof deps.config.TRUST_PROXY === 'number' ? hops(deps.config.TRUST_PROXY) : deps.config.TRUST_PROXY,
+    trustProxy: typeof config.TRUST_PROXY === 'number' ? hops(config.TRUST_PROXY) : config.TRUST_PROXY,
     // SSE streams are long-lived: shutdown must not wait for their clients
     forceCloseConnections: true,
-    // requests are logged by traceRequests' hook instead, with tokens taken out of the URL
+    // requests are logged by the tracing plugin instead, with tokens taken out of the URL
     disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
-  });
-  app.decorate('reel', deps);
-  traceRequests(app);
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('config', config);
+
+  // infrastructure, decorated on the app
+  await app.register(tracingPlugin);
+  await app.register(servicesPlugin, { nc: deps.nc, catalog: deps.catalog, liveness: deps.liveness });
+  await app.register(storagePlugin, { storage: deps.storage, log, sweep: deps.sweep });
+  await app.register(publisherPlugin, { publisher: deps.publisher });
+  await app.register(playbackPlugin, { playback: deps.playback });
+  await app.register(livePlugin, { live: deps.live, nc: deps.nc, log });
+
+  // cross-cutting: who the caller is, how much they may ask, the API's shapes
+  await app.register(authPlugin, { auth: deps.auth });
+  await app.register(limitsPlugin, config);
   app.addSchema(ErrorBody);
   app.addSchema(VideoBody);
   await app.register(swagger, {
@@ -74,9 +97,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(cors, { origin: true, exposedHeaders: ['Location'], maxAge: 600 });
-  await registerLimits(app, deps.auth, deps.config);
   await app.register(multipart, {
-    limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
+    limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
   });
   app.setErrorHandler((err, req, reply) => {
     const { status, code, message, retryAfterSec } = toHttp(err);
@@ -89,7 +111,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
-  await app.register(healthRoutes, { timeoutMs: deps.config.HEALTH_TIMEOUT_MS });
+
+  // the routes
+  await app.register(healthRoutes, { timeoutMs: config.HEALTH_TIMEOUT_MS });
   await app.register(videoRoutes);
   await app.register(manageRoutes);
   await app.register(uploadRoutes);
@@ -97,6 +121,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(eventRoutes);
   await app.register(playbackRoutes);
   await app.register(webRoutes);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(docsRoutes);
   return app;
 }
+
+export type GatewayApp = Awaited<ReturnType<typeof buildGateway>>;

@@ -87,3 +87,8 @@ export function playbackSecret(config: { PLAYBACK_SIGNING_SECRET?: string | unde
     'PLAYBACK_SIGNING_SECRET: required when AUTH_JWT_SECRET is not set (a JWKS URL is public and cannot sign playback links); set ≥32 random characters, e.g. `openssl rand -base64 48`',
   ]);
 }
+
+/** Base URL the API is reached at, for links it hands out. */
+export function publicBaseUrl(config: { PUBLIC_URL?: string | undefined; HOST: string; PORT: number }): string {
+  return config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+}

@@ -1,12 +1,9 @@
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage } from '@reel/storage';
 import { buildGateway } from './app.ts';
-import { type configSpec, playbackSecret } from './config.ts';
+import { type configSpec, playbackSecret, publicBaseUrl } from './config.ts';
 import { createAuthenticator } from './plugins/auth.ts';
-import { createLiveFeed } from './live.ts';
 import { createPlayback } from './playback.ts';
-import { publicBaseUrl } from './routes/videos/access.ts';
-import { startUploadSweeper } from './upload-sweeper.ts';
 
 /** How long one storage call of a request keeps retrying while storage is failing. */
 const STORAGE_RETRY_BUDGET_MS = 3000;
@@ -19,17 +16,8 @@ export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>
   // a request waits a few seconds for storage, then answers 503 (workers ride out longer outages)
   const storage = createStorage(config, { retryBudgetMs: STORAGE_RETRY_BUDGET_MS });
   await storage.ensureBuckets();
-  // a gateway killed mid-upload cannot abort its multipart upload: whichever replica sweeps next does
-  const uploadSweeper = startUploadSweeper({
-    storage,
-    log,
-    intervalMs: config.UPLOAD_SWEEP_INTERVAL_SEC * 1000,
-    olderThanMs: config.STALE_UPLOAD_AFTER_SEC * 1000,
-  });
-  shutdown.add('upload sweeper', () => uploadSweeper.stop());
   const baseUrl = publicBaseUrl(config);
-  const live = createLiveFeed(nc, log);
-  shutdown.add('live feed', () => live.close());
+  // the live feed and the upload sweeper are the app's: closing it closes them
   const app = await buildGateway({
     config,
     log,
@@ -38,7 +26,8 @@ export async function startGateway(deps: ServiceDeps<ConfigOf<typeof configSpec>
     storage,
     auth: createAuthenticator({ secret: config.AUTH_JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
     playback: createPlayback({ secret, ttlSec: config.PLAYBACK_TTL_SEC, storage, baseUrl }),
-    live,
+    // a gateway killed mid-upload cannot abort its multipart upload: whichever replica sweeps next does
+    sweep: { intervalMs: config.UPLOAD_SWEEP_INTERVAL_SEC * 1000, olderThanMs: config.STALE_UPLOAD_AFTER_SEC * 1000 },
   });
   await app.listen({ host: config.HOST, port: config.PORT });
   shutdown.add('http', () => app.close());

@@ -75,7 +75,7 @@ t.test('storage unreachable: 503 unavailable with Retry-After', async (t) => {
   t.equal(retry.statusCode, 503, 'retry needs to see the source');
   t.equal(errorOf(retry.body).code, 'unavailable');
   t.equal(retry.headers['retry-after'], '5');
-  const token = createPlayback({ secret: SECRET, ttlSec: 600, storage: app.reel.storage, baseUrl: '' }).token(ID);
+  const token = createPlayback({ secret: SECRET, ttlSec: 600, storage: app.storage, baseUrl: '' }).token(ID);
   const master = await app.inject({ method: 'GET', url: `/v1/videos/${ID}/hls/master.m3u8?token=${token}` });
   t.equal(master.statusCode, 503, 'a playlist needs storage');
   t.equal(errorOf(master.body).code, 'unavailable');

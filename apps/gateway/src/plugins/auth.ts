@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { HttpError } from '../errors.ts';
+import { HttpError, isHttpError } from '../errors.ts';
 
 export interface AuthConfig {
   secret?: string | undefined;
@@ -15,15 +17,11 @@ export interface AuthConfig {
 export interface Authenticator {
   /** The caller's user id (`sub`), or undefined without a token; throws 401 for a bad token. */
   viewer(authorization: string | undefined): Promise<string | undefined>;
-  /** Like viewer(), but a token is required. */
-  require(authorization: string | undefined): Promise<string>;
-  /** The verified `sub` of a bearer header, or undefined for none or an invalid one (never throws): what rate limits key on. */
-  subject(authorization: string | undefined): Promise<string | undefined>;
 }
 
 /** `Bearer <JWT>`, the scheme in any case, any whitespace around and between: the same rule for auth and rate limits. */
 const BEARER = /^\s*bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i;
-export const bearerToken = (authorization: string | undefined): string | undefined => (authorization ? BEARER.exec(authorization)?.[1] : undefined);
+const bearerToken = (authorization: string | undefined): string | undefined => (authorization ? BEARER.exec(authorization)?.[1] : undefined);
 
 type Verdict = { sub: string } | { error: string };
 
@@ -71,18 +69,60 @@ export function createAuthenticator(cfg: AuthConfig): Authenticator {
     if ('error' in verdict) throw new HttpError(401, 'unauthorized', `invalid token: ${verdict.error}`);
     return verdict.sub;
   };
-  return {
-    viewer,
-    async require(authorization) {
-      const sub = await viewer(authorization);
-      if (!sub) throw new HttpError(401, 'unauthorized', 'this request needs a bearer token');
-      return sub;
-    },
-    async subject(authorization) {
-      const token = bearerToken(authorization);
-      if (!token) return undefined;
-      const verdict = await check(token);
-      return 'sub' in verdict ? verdict.sub : undefined;
-    },
-  };
+  return { viewer };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified `sub` of the caller's bearer token; undefined without one, or with an invalid one (see credentialsError). */
+    viewer: string | undefined;
+    /** The 401 a route answers if it looks at the caller and the credentials offered were invalid. */
+    credentialsError: HttpError | undefined;
+  }
+  interface FastifyContextConfig {
+    /** EventSource cannot send headers: this route also takes the token as `?access_token=`. */
+    tokenInQuery?: boolean;
+  }
+}
+
+/** `?access_token=` on the routes that take it. */
+function queryToken(req: FastifyRequest): string | undefined {
+  if (!req.routeOptions.config.tokenInQuery) return undefined;
+  const q: unknown = req.query;
+  return q && typeof q === 'object' && 'access_token' in q && typeof q.access_token === 'string' && q.access_token ? q.access_token : undefined;
+}
+
+/**
+ * Every request learns its caller before anything else runs (the rate limiter keys on it). An
+ * invalid token does not refuse the request here: the limiter counts it against the address first,
+ * and only routes that look at the caller answer 401 (viewerOf, requireViewer).
+ */
+export const authPlugin = fp(
+  async (app, opts: { auth: Authenticator }) => {
+    app.decorateRequest('viewer', undefined);
+    app.decorateRequest('credentialsError', undefined);
+    app.addHook('onRequest', async (req) => {
+      const token = queryToken(req);
+      try {
+        req.viewer = await opts.auth.viewer(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
+      } catch (err) {
+        if (!isHttpError(err)) throw err;
+        req.credentialsError = err;
+      }
+    });
+  },
+  { name: 'reel-auth' },
+);
+
+/** The caller, or undefined for an anonymous one; 401 for invalid credentials. */
+export function viewerOf(req: FastifyRequest): string | undefined {
+  if (req.credentialsError) throw req.credentialsError;
+  return req.viewer;
+}
+
+/** The caller of a route that needs one: 401 without a (valid) token. */
+export function requireViewer(req: FastifyRequest): string {
+  const viewer = viewerOf(req);
+  if (!viewer) throw new HttpError(401, 'unauthorized', 'this request needs a bearer token');
+  return viewer;
 }

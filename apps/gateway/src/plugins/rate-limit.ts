@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
 import { HttpError } from '../errors.ts';
-import type { Authenticator } from './auth.ts';
 
 export interface LimitsConfig {
   RATE_LIMIT_WRITES_PER_MIN: number;
@@ -16,7 +16,7 @@ export interface Limits {
   /** onRequest hook of a read: one budget of RATE_LIMIT_READS_PER_MIN per caller shared by every read route. */
   read: onRequestHookHandler;
   /** Takes one of the caller's event-stream slots (429 when all are in use); call the result when the stream ends. */
-  openStream(req: FastifyRequest): Promise<() => void>;
+  openStream(req: FastifyRequest): () => void;
 }
 
 declare module 'fastify' {
@@ -47,49 +47,48 @@ export function clientNetwork(ip: string): string {
 }
 
 /**
- * Who a request counts against: the verified `sub` of its bearer token (the header spelled any
- * way auth accepts it, or the SSE `access_token`), else its client address — the socket's, or
- * X-Forwarded-For's only through proxies TRUST_PROXY names. An invalid token counts as no token.
+ * Who a request counts against: the verified `sub` of its bearer token (request.viewer, set by the
+ * auth plugin: the header spelled any way auth accepts it, or the SSE `access_token`), else its
+ * client address — the socket's, or X-Forwarded-For's only through proxies TRUST_PROXY names. An
+ * invalid token counts as no token.
  */
-export async function callerKey(auth: Authenticator, req: FastifyRequest): Promise<string> {
-  const q = req.query as { access_token?: unknown } | undefined;
-  const header = req.headers.authorization ?? (typeof q?.access_token === 'string' ? `Bearer ${q.access_token}` : undefined);
-  const sub = await auth.subject(header);
-  return sub ? `sub:${sub}` : `ip:${clientNetwork(req.ip)}`;
-}
+export const callerKey = (req: FastifyRequest): string => (req.viewer ? `sub:${req.viewer}` : `ip:${clientNetwork(req.ip)}`);
 
-/** Registers @fastify/rate-limit keyed on the caller, and decorates `app.limits`. */
-export async function registerLimits(app: FastifyInstance, auth: Authenticator, config: LimitsConfig): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    keyGenerator: (req) => callerKey(auth, req),
-    // many distinct callers (a flood of addresses) only push the oldest out
-    cache: 10_000,
-    errorResponseBuilder: (_req, ctx) => {
-      const retryAfterSec = Math.max(1, Math.ceil(ctx.ttl / 1000));
-      return { statusCode: 429, code: 'rate_limited', message: `too many requests; try again in ${retryAfterSec} s`, retryAfterSec };
-    },
-  });
-  const streams = new Map<string, number>();
-  app.decorate('limits', {
-    write: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } },
-    read: app.rateLimit({ max: config.RATE_LIMIT_READS_PER_MIN, timeWindow: 60_000 }),
-    async openStream(req) {
-      const key = await callerKey(auth, req);
-      const open = streams.get(key) ?? 0;
-      if (open >= config.SSE_MAX_STREAMS_PER_CALLER)
-        throw new HttpError(429, 'rate_limited', `at most ${config.SSE_MAX_STREAMS_PER_CALLER} event streams may be open at once; close one first`, {
-          retryAfterSec: STREAM_RETRY_AFTER_SEC,
-        });
-      streams.set(key, open + 1);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const n = (streams.get(key) ?? 1) - 1;
-        if (n > 0) streams.set(key, n);
-        else streams.delete(key);
-      };
-    },
-  } satisfies Limits);
-}
+/** @fastify/rate-limit keyed on the caller, and `app.limits`; needs the auth plugin registered first. */
+export const limitsPlugin = fp(
+  async (app, config: LimitsConfig) => {
+    await app.register(rateLimit, {
+      global: false,
+      keyGenerator: callerKey,
+      // many distinct callers (a flood of addresses) only push the oldest out
+      cache: 10_000,
+      errorResponseBuilder: (_req, ctx) => {
+        const retryAfterSec = Math.max(1, Math.ceil(ctx.ttl / 1000));
+        return { statusCode: 429, code: 'rate_limited', message: `too many requests; try again in ${retryAfterSec} s`, retryAfterSec };
+      },
+    });
+    const streams = new Map<string, number>();
+    app.decorate('limits', {
+      write: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } },
+      read: app.rateLimit({ max: config.RATE_LIMIT_READS_PER_MIN, timeWindow: 60_000 }),
+      openStream(req) {
+        const key = callerKey(req);
+        const open = streams.get(key) ?? 0;
+        if (open >= config.SSE_MAX_STREAMS_PER_CALLER)
+          throw new HttpError(429, 'rate_limited', `at most ${config.SSE_MAX_STREAMS_PER_CALLER} event streams may be open at once; close one first`, {
+            retryAfterSec: STREAM_RETRY_AFTER_SEC,
+          });
+        streams.set(key, open + 1);
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          const n = (streams.get(key) ?? 1) - 1;
+          if (n > 0) streams.set(key, n);
+          else streams.delete(key);
+        };
+      },
+    } satisfies Limits);
+  },
+  { name: 'reel-limits', dependencies: ['reel-auth'] },
+);

@@ -1,6 +1,5 @@
-import { healthQuery, request } from '@reel/events';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 
 export const SERVICES = ['ingest', 'transcoder', 'packager', 'catalog'] as const;
 
@@ -13,20 +12,12 @@ const Health = T.Object({
 const REUSE_MS = 500;
 
 /** GET /v1/health: asks every service for its liveness over NATS; one that does not answer is "down". */
-export async function healthRoutes(app: FastifyInstance, opts: { timeoutMs: number }): Promise<void> {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ timeoutMs: number }> = async (app, opts) => {
   type Answer = { status: 'ok' | 'degraded'; services: Record<string, 'up' | 'down'> };
   let current: Promise<Answer> | undefined;
   let doneAt = 0; // 0 while a round is running
   const probe = async (): Promise<Answer> => {
-    const { nc } = app.reel;
-    const answers = await Promise.all(
-      SERVICES.map((s) =>
-        request(nc, healthQuery(s), {}, { timeoutMs: opts.timeoutMs }).then(
-          () => 'up' as const,
-          () => 'down' as const,
-        ),
-      ),
-    );
+    const answers = await Promise.all(SERVICES.map(async (s) => ((await app.liveness.isUp(s, opts.timeoutMs)) ? ('up' as const) : ('down' as const))));
     const services: Record<string, 'up' | 'down'> = { gateway: 'up' };
     SERVICES.forEach((s, i) => {
       services[s] = answers[i] ?? 'down';
@@ -43,4 +34,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { timeoutMs: numb
     }
     return current;
   });
-}
+};

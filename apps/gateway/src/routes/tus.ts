@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { getVideoQuery, request, Subjects } from '@reel/events';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isQueryError, Subjects } from '@reel/events';
 import { keys } from '@reel/storage';
 import { S3Store } from '@tus/s3-store';
 import { EVENTS, Server } from '@tus/server';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { publicBaseUrl } from '../config.ts';
 import { HttpError } from '../errors.ts';
-import { publicBaseUrl, publishUploaded } from './videos/access.ts';
+import { requireViewer } from '../plugins/auth.ts';
+import { publishUploaded } from '../publish-uploaded.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // set by the gateway after it has checked the bearer token; a client's own values are dropped
@@ -104,8 +108,8 @@ function expiringCache<V>(max: number) {
  * bucket by @tus/s3-store. The upload URL is /v1/tus/<videoId>; the video is `waiting_upload`
  * until the last byte arrives, then `video.uploaded` starts the pipeline.
  */
-export async function tusRoutes(app: FastifyInstance): Promise<void> {
-  const { auth, storage, publisher, nc, config, log } = app.reel;
+export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage, publisher, catalog, config, log } = app;
   const endpoint = new URL(config.S3_ENDPOINT);
   const store = new S3Store({
     partSize: 8 * 1024 * 1024,
@@ -174,7 +178,7 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     onUploadFinish: async (req, upload) => {
       const videoId = videoOf(upload.id);
       const ownerId = req.headers.get(OWNER) ?? '';
-      const record = await request(nc, getVideoQuery, { id: videoId, viewer: ownerId });
+      const record = await catalog.get(videoId, ownerId);
       await publishUploaded(publisher, record, {
         bucket: storage.sourceBucket,
         key: upload.id,
@@ -206,14 +210,15 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     if (misses.get(key)) return false;
     let pending = lookups.get(key);
     if (!pending) {
-      pending = request(nc, getVideoQuery, { id, viewer })
+      pending = catalog
+        .get(id, viewer)
         .then(
           (record) => {
             owners.set(id, record.ownerId, OWNER_TTL_MS);
             return record.ownerId === viewer;
           },
           (err: unknown) => {
-            if ((err as { code?: string }).code !== 'not_found') throw err;
+            if (!isQueryError(err) || err.code !== 'not_found') throw err;
             misses.set(key, true, MISS_TTL_MS);
             return false;
           },
@@ -238,12 +243,12 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     raw.rawHeaders.splice(0, raw.rawHeaders.length, ...kept);
   };
 
-  const handle = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+  /** Checks the caller (and the upload's owner), then hands the request to tus; `id` is the upload's, if the URL names one. */
+  const handle = async (req: FastifyRequest, reply: FastifyReply, id?: string) => {
     setHeader(req.raw, OWNER);
     setHeader(req.raw, VIDEO);
     if (req.method !== 'OPTIONS') {
-      const ownerId = await auth.require(req.headers.authorization);
-      const id = (req.params as { id?: string }).id;
+      const ownerId = requireViewer(req);
       if (id) {
         if (!UUID.test(id)) throw new HttpError(404, 'not_found', 'no such upload');
         if (!(await owns(id, ownerId))) throw new HttpError(404, 'not_found', 'no such upload');
@@ -260,14 +265,14 @@ export async function tusRoutes(app: FastifyInstance): Promise<void> {
     method: ['POST', 'OPTIONS'],
     url: '/v1/tus',
     schema,
-    config: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } },
-    handler: handle,
+    config: app.limits.write,
+    handler: (req, reply) => handle(req, reply),
   });
   app.route({
     method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/v1/tus/:id',
-    schema,
+    schema: { ...schema, params: T.Object({ id: T.String() }) },
     config: { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN * TUS_RATE_FACTOR, timeWindow: 60_000 } },
-    handler: handle,
+    handler: (req, reply) => handle(req, reply, req.params.id),
   });
-}
+};

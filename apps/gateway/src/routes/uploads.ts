@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Subjects } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
-import { loadOwned, publishUploaded } from './videos/access.ts';
+import { requireViewer } from '../plugins/auth.ts';
+import { publishUploaded } from '../publish-uploaded.ts';
+import { loadOwned } from './videos/access.ts';
 
 const Create = T.Object(
   {
@@ -41,13 +43,13 @@ const errors = {
  * key of its own (keys.directUpload), which complete copies to the source and removes: the URL
  * stays valid until it expires, but nothing it writes afterwards is ever read.
  */
-export async function uploadRoutes(app: FastifyInstance): Promise<void> {
-  const { auth, storage, publisher, nc, config } = app.reel;
-  const writeLimit = { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } };
+export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage, publisher, catalog, config } = app;
+  const writeLimit = app.limits.write;
 
   app.post('/v1/uploads', { config: writeLimit, schema: { tags: ['uploads'], body: Create, response: { 201: Created, ...errors } } }, async (req, reply) => {
-    const ownerId = await auth.require(req.headers.authorization);
-    const body = req.body as { title?: string; description?: string; visibility?: 'private' | 'public'; filename?: string; size: number };
+    const ownerId = requireViewer(req);
+    const { body } = req;
     if (body.size > config.MAX_UPLOAD_BYTES) throw new HttpError(413, 'too_large', `${body.size} bytes is more than the limit of ${config.MAX_UPLOAD_BYTES}`);
     const videoId = randomUUID();
     const expiresAt = new Date(Date.now() + config.UPLOAD_URL_TTL_SEC * 1000);
@@ -80,9 +82,9 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const ownerId = await auth.require(req.headers.authorization);
-      const { videoId } = req.params as { videoId: string };
-      const record = await loadOwned(nc, videoId, ownerId);
+      const ownerId = requireViewer(req);
+      const { videoId } = req.params;
+      const record = await loadOwned(catalog, videoId, ownerId);
       if (record.status !== 'waiting_upload') throw new HttpError(409, 'conflict', `the video is ${record.status}, not waiting for its upload`);
       const uploaded = keys.directUpload(videoId);
       const size = await storage.size(storage.sourceBucket, uploaded);
@@ -102,4 +104,4 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       return { id: videoId, status: 'processing' as const };
     },
   );
-}
+};

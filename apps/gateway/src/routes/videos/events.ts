@@ -1,6 +1,7 @@
-import { getVideoQuery, request, Subjects } from '@reel/events';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isQueryError, Subjects } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { viewerOf } from '../../plugins/auth.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
 
 const Query = T.Object({ access_token: T.Optional(T.String({ maxLength: 4096 })) });
@@ -15,7 +16,7 @@ async function appeared<V>(get: () => Promise<V>): Promise<V> {
     try {
       return await get();
     } catch (err) {
-      if ((err as { code?: string }).code !== 'not_found' || Date.now() >= deadline) throw err;
+      if (!isQueryError(err) || err.code !== 'not_found' || Date.now() >= deadline) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -26,19 +27,22 @@ async function appeared<V>(get: () => Promise<V>): Promise<V> {
  * as each stage reports, then `ready` or `failed` with the final video, and the stream ends.
  * EventSource cannot send headers, so the token may also come as `?access_token=`.
  */
-export async function eventRoutes(app: FastifyInstance): Promise<void> {
-  const { auth, nc, live } = app.reel;
+export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { catalog, live } = app;
   app.get(
     '/v1/videos/:id/events',
-    { onRequest: app.limits.read, schema: { tags: ['videos'], params: VideoIdParams, querystring: Query, produces: ['text/event-stream'] } },
+    {
+      onRequest: app.limits.read,
+      config: { tokenInQuery: true },
+      schema: { tags: ['videos'], params: VideoIdParams, querystring: Query, produces: ['text/event-stream'] },
+    },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const { access_token } = req.query as { access_token?: string };
-      const viewer = await auth.viewer(req.headers.authorization ?? (access_token ? `Bearer ${access_token}` : undefined));
-      const get = () => request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
+      const { id } = req.params;
+      const viewer = viewerOf(req);
+      const get = () => catalog.get(id, viewer);
       const first = await appeared(get); // 404 before the stream opens
       // a stream costs a socket and a listener for as long as the client likes: a few per caller
-      const release = await app.limits.openStream(req);
+      const release = app.limits.openStream(req);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -76,7 +80,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
               }
             })
             .catch((err) => {
-              if ((err as { code?: string }).code === 'not_found') end();
+              if (isQueryError(err) && err.code === 'not_found') end();
             })
             .finally(() => {
               checking = false;
@@ -97,4 +101,4 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       cleanup.push(() => clearInterval(beat));
     },
   );
-}
+};

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { getVideoQuery, listVideosQuery, request, Subjects, type Visibility } from '@reel/events';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Subjects, type Visibility } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { publicBaseUrl } from '../../config.ts';
 import { HttpError } from '../../errors.ts';
+import { requireViewer, viewerOf } from '../../plugins/auth.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
-import { publicBaseUrl } from './access.ts';
 import { present } from './present.ts';
 
 const Accepted = T.Object({ id: T.String(), status: T.Literal('processing') });
@@ -28,10 +29,10 @@ function readFields(fields: Record<string, string>, filename: string | undefined
 
 const tooLarge = (limit: number) => new HttpError(413, 'too_large', `the file is larger than the limit of ${limit} bytes`);
 
-export async function videoRoutes(app: FastifyInstance): Promise<void> {
-  const { auth, storage, publisher, nc, config, playback } = app.reel;
+export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage, publisher, catalog, config, playback } = app;
   const baseUrl = publicBaseUrl(config);
-  const writeLimit = { rateLimit: { max: config.RATE_LIMIT_WRITES_PER_MIN, timeWindow: 60_000 } };
+  const writeLimit = app.limits.write;
 
   /**
    * Multipart upload: the `file` part is streamed to storage as it arrives (never buffered whole,
@@ -44,7 +45,7 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags: ['videos'], consumes: ['multipart/form-data'], response: { 202: Accepted, ...errors, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } } },
     },
     async (req, reply) => {
-      const ownerId = await auth.require(req.headers.authorization);
+      const ownerId = requireViewer(req);
       if (!req.isMultipart()) throw new HttpError(415, 'unsupported_media_type', 'send multipart/form-data with the video in a "file" part');
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.MAX_UPLOAD_BYTES + 64 * 1024)
@@ -104,9 +105,7 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
     '/v1/videos/:id',
     { onRequest: app.limits.read, schema: { tags: ['videos'], params: VideoIdParams, response: { 200: { $ref: 'Video#' }, ...errors } } },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const viewer = await auth.viewer(req.headers.authorization);
-      const record = await request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) });
+      const record = await catalog.get(req.params.id, viewerOf(req));
       return present(record, { playback, storage, baseUrl });
     },
   );
@@ -122,9 +121,9 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const ownerId = await auth.require(req.headers.authorization);
-      const q = req.query as { limit?: number; cursor?: string; q?: string; status?: 'waiting_upload' | 'processing' | 'ready' | 'failed' };
-      const page = await request(nc, listVideosQuery, {
+      const ownerId = requireViewer(req);
+      const q = req.query;
+      const page = await catalog.list({
         ownerId,
         limit: q.limit ?? 20,
         ...(q.cursor ? { cursor: q.cursor } : {}),
@@ -134,4 +133,4 @@ export async function videoRoutes(app: FastifyInstance): Promise<void> {
       return { items: await Promise.all(page.items.map((v) => present(v, { playback, storage, baseUrl }))), nextCursor: page.nextCursor };
     },
   );
-}
+};

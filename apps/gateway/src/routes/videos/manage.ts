@@ -1,9 +1,12 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Subjects } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { publicBaseUrl } from '../../config.ts';
 import { HttpError } from '../../errors.ts';
+import { requireViewer } from '../../plugins/auth.ts';
+import { publishUploaded } from '../../publish-uploaded.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
-import { loadOwned, publicBaseUrl, publishUploaded } from './access.ts';
+import { loadOwned } from './access.ts';
 import { present } from './present.ts';
 
 const Patch = T.Object(
@@ -18,8 +21,8 @@ const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 
 const Accepted = T.Object({ id: T.String(), status: T.Literal('processing') });
 
 /** PATCH, DELETE and retry: the owner's changes, published as events the services act on. */
-export async function manageRoutes(app: FastifyInstance): Promise<void> {
-  const { auth, nc, publisher, playback, storage, config } = app.reel;
+export const manageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { catalog, publisher, playback, storage, config } = app;
   const baseUrl = publicBaseUrl(config);
   const writeLimit = app.limits.write;
 
@@ -27,10 +30,10 @@ export async function manageRoutes(app: FastifyInstance): Promise<void> {
     '/v1/videos/:id',
     { config: writeLimit, schema: { tags: ['videos'], params: VideoIdParams, body: Patch, response: { 200: { $ref: 'Video#' }, ...errors } } },
     async (req) => {
-      const ownerId = await auth.require(req.headers.authorization);
-      const { id } = req.params as { id: string };
-      const patch = req.body as { title?: string; description?: string; visibility?: 'private' | 'public' };
-      const record = await loadOwned(nc, id, ownerId);
+      const ownerId = requireViewer(req);
+      const { id } = req.params;
+      const patch = req.body;
+      const record = await loadOwned(catalog, id, ownerId);
       await publisher.publish(Subjects.updated, { videoId: id, ownerId, ...patch });
       // the catalog applies the event a moment later; answer with what it will hold
       return present({ ...record, ...patch, updatedAt: new Date().toISOString() }, { playback, storage, baseUrl });
@@ -41,9 +44,9 @@ export async function manageRoutes(app: FastifyInstance): Promise<void> {
     '/v1/videos/:id',
     { config: writeLimit, schema: { tags: ['videos'], params: VideoIdParams, response: { 204: T.Null(), ...errors } } },
     async (req, reply) => {
-      const ownerId = await auth.require(req.headers.authorization);
-      const { id } = req.params as { id: string };
-      await loadOwned(nc, id, ownerId);
+      const ownerId = requireViewer(req);
+      const { id } = req.params;
+      await loadOwned(catalog, id, ownerId);
       await publisher.publish(Subjects.deleted, { videoId: id, ownerId }, { id: `${id}.deleted` });
       reply.code(204);
       return null;
@@ -66,9 +69,9 @@ export async function manageRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const ownerId = await auth.require(req.headers.authorization);
-      const { id } = req.params as { id: string };
-      const record = await loadOwned(nc, id, ownerId);
+      const ownerId = requireViewer(req);
+      const { id } = req.params;
+      const record = await loadOwned(catalog, id, ownerId);
       if (record.status !== 'failed') throw new HttpError(409, 'conflict', `only a failed video can be retried; this one is ${record.status}`);
       const source = record.sourceObject;
       const size = source ? await storage.size(source.bucket, source.key) : undefined;
@@ -79,4 +82,4 @@ export async function manageRoutes(app: FastifyInstance): Promise<void> {
       return { id, status: 'processing' as const };
     },
   );
-}
+};

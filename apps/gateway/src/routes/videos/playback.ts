@@ -1,11 +1,14 @@
-import { getVideoQuery, isQueryError, request } from '@reel/events';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isQueryError } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { HttpError } from '../../errors.ts';
 import type { PlaybackGrant } from '../../playback.ts';
 
-const Params = T.Object({ id: T.String({ pattern: '^[0-9a-f-]{36}$' }), rung: T.Optional(T.String({ pattern: '^[a-z0-9]{1,16}$' })) });
+const Id = T.String({ pattern: '^[0-9a-f-]{36}$' });
+const Params = T.Object({ id: Id });
+const RungParams = T.Object({ id: Id, rung: T.String({ pattern: '^[a-z0-9]{1,16}$' }) });
 const Query = T.Object({ token: T.Optional(T.String({ maxLength: 100 })) });
 const schema = { tags: ['playback'], params: Params, querystring: Query };
 /** Videos whose visibility is remembered at once (the oldest go first). */
@@ -17,8 +20,8 @@ const VISIBILITY_CACHE_SIZE = 10_000;
  * issued while the video was public also needs it to be public still: the catalog is asked at
  * most once per PLAYBACK_RECHECK_SEC per video.
  */
-export async function playbackRoutes(app: FastifyInstance): Promise<void> {
-  const { storage, playback, nc, config } = app.reel;
+export const playbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage, playback, catalog, config } = app;
   const load = async (key: string) => {
     try {
       return await storage.getText(storage.mediaBucket, key);
@@ -35,7 +38,7 @@ export async function playbackRoutes(app: FastifyInstance): Promise<void> {
     if (hit && hit.until > now) return hit.isPublic;
     let isPublic: boolean;
     try {
-      isPublic = (await request(nc, getVideoQuery, { id })).visibility === 'public';
+      isPublic = (await catalog.get(id)).visibility === 'public';
     } catch (err) {
       // the catalog shows a private video to no anonymous viewer: not found means not public (or gone)
       if (!isQueryError(err) || err.code !== 'not_found') throw err;
@@ -46,37 +49,35 @@ export async function playbackRoutes(app: FastifyInstance): Promise<void> {
     visibility.set(id, { isPublic, until: now + config.PLAYBACK_RECHECK_SEC * 1000 });
     return isPublic;
   };
-  const check = async (id: string, token: string | undefined): Promise<PlaybackGrant> => {
+  /** The grant of a link's token, and the token (a link without a valid one is refused). */
+  const check = async (id: string, token: string | undefined): Promise<PlaybackGrant & { token: string }> => {
     const grant = playback.verify(id, token);
-    if (!grant) throw new HttpError(403, 'forbidden', token ? 'this playback link has expired or is not valid' : 'this playback link has no token');
+    if (!token || !grant) throw new HttpError(403, 'forbidden', token ? 'this playback link has expired or is not valid' : 'this playback link has no token');
     if (grant.scope === 'public' && !(await isStillPublic(id)))
       throw new HttpError(403, 'forbidden', 'this video is no longer public: ask its owner for a new link');
-    return grant;
+    return { ...grant, token };
   };
   const send = (reply: FastifyReply, type: string, body: string) =>
     reply.header('Content-Type', type).header('Cache-Control', 'private, max-age=30').header('Access-Control-Allow-Origin', '*').send(body);
   const opts = { schema, onRequest: app.limits.read };
 
   app.get('/v1/videos/:id/hls/master.m3u8', opts, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const { token } = req.query as { token?: string };
-    await check(id, token);
-    return send(reply, 'application/vnd.apple.mpegurl', playback.master(await load(keys.master(id)), id, token as string));
+    const { id } = req.params;
+    const { token } = await check(id, req.query.token);
+    return send(reply, 'application/vnd.apple.mpegurl', playback.master(await load(keys.master(id)), id, token));
   });
 
-  app.get('/v1/videos/:id/hls/:rung/index.m3u8', opts, async (req, reply) => {
-    const { id, rung } = req.params as { id: string; rung: string };
-    const { token } = req.query as { token?: string };
-    const { exp } = await check(id, token);
+  app.get('/v1/videos/:id/hls/:rung/index.m3u8', { ...opts, schema: { ...schema, params: RungParams } }, async (req, reply) => {
+    const { id, rung } = req.params;
+    const { exp } = await check(id, req.query.token);
     const key = keys.mediaPlaylist(id, rung);
     const prefix = key.slice(0, key.lastIndexOf('/') + 1);
     return send(reply, 'application/vnd.apple.mpegurl', await playback.media(await load(key), prefix, exp));
   });
 
   app.get('/v1/videos/:id/storyboard.vtt', opts, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const { token } = req.query as { token?: string };
-    const { exp } = await check(id, token);
+    const { id } = req.params;
+    const { exp } = await check(id, req.query.token);
     return send(reply, 'text/vtt', await playback.storyboard(await load(keys.storyboardVtt(id)), keys.storyboard(id), exp));
   });
-}
+};

@@ -1,0 +1,79 @@
+import type { Logger, Publisher } from '@reel/events';
+import type { Storage } from '@reel/storage';
+import type { NatsConnection } from '@nats-io/transport-node';
+import fp from 'fastify-plugin';
+import { createLiveFeed, type LiveFeed } from '../live.ts';
+import type { Playback } from '../playback.ts';
+import { type Catalog, type Liveness, natsCatalog, natsLiveness } from '../services.ts';
+import { startUploadSweeper } from '../upload-sweeper.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    catalog: Catalog;
+    liveness: Liveness;
+    storage: Storage;
+    publisher: Publisher;
+    live: LiveFeed;
+    playback: Playback;
+  }
+}
+
+/** What the services are reached through: given ones (tests pass fakes), or built on NATS. */
+export interface ServicesOptions {
+  nc?: NatsConnection | undefined;
+  catalog?: Catalog | undefined;
+  liveness?: Liveness | undefined;
+}
+
+const needNats = (what: string) => new Error(`the gateway needs ${what} or a NATS connection to build one`);
+
+/** `app.catalog` and `app.liveness`: request-reply queries on the runtime's connection (nothing of their own to close). */
+export const servicesPlugin = fp(
+  async (app, opts: ServicesOptions) => {
+    const catalog = opts.catalog ?? (opts.nc ? natsCatalog(opts.nc) : undefined);
+    const liveness = opts.liveness ?? (opts.nc ? natsLiveness(opts.nc) : undefined);
+    if (!catalog) throw needNats('a catalog');
+    if (!liveness) throw needNats('a liveness probe');
+    app.decorate('catalog', catalog);
+    app.decorate('liveness', liveness);
+  },
+  { name: 'reel-services' },
+);
+
+/**
+ * `app.live`: the feed of video events for SSE. One built here (one NATS subscription) is
+ * unsubscribed when the app closes; a given one belongs to the caller.
+ */
+export const livePlugin = fp(
+  async (app, opts: { live?: LiveFeed | undefined; nc?: NatsConnection | undefined; log: Logger }) => {
+    if (opts.live) return void app.decorate('live', opts.live);
+    if (!opts.nc) throw needNats('a live feed');
+    const live = createLiveFeed(opts.nc, opts.log);
+    app.decorate('live', live);
+    app.addHook('onClose', async () => live.close());
+  },
+  { name: 'reel-live-feed' },
+);
+
+/** Sweeping the stale multipart uploads a dead gateway left (server.ts turns it on; tests do not). */
+export interface SweepOptions {
+  intervalMs: number;
+  olderThanMs: number;
+}
+
+/** `app.storage`, and the stale-upload sweeper if asked for, stopped (its running sweep awaited) on close. */
+export const storagePlugin = fp(
+  async (app, opts: { storage: Storage; log: Logger; sweep?: SweepOptions | undefined }) => {
+    app.decorate('storage', opts.storage);
+    if (!opts.sweep) return;
+    const sweeper = startUploadSweeper({ storage: opts.storage, log: opts.log, ...opts.sweep });
+    app.addHook('onClose', () => sweeper.stop());
+  },
+  { name: 'reel-storage' },
+);
+
+/** `app.publisher`: the runtime's, which drains it on shutdown after the app has closed. */
+export const publisherPlugin = fp(async (app, opts: { publisher: Publisher }) => void app.decorate('publisher', opts.publisher), { name: 'reel-publisher' });
+
+/** `app.playback`: the playback link signer (pure: nothing to close). */
+export const playbackPlugin = fp(async (app, opts: { playback: Playback }) => void app.decorate('playback', opts.playback), { name: 'reel-playback' });
