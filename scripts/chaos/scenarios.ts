@@ -119,6 +119,8 @@ const deleteMidTranscode: Scenario = {
     const id = accept('upload', await ctx.upload(ctx.clip(30), 'delete-me'));
     const ff = await ctx.waitForFfmpeg(id);
     await sleep(1500);
+    // proves the listing sees this video's objects (the source at least) before they go
+    ctx.note(`${(await objectsOf(ctx.buckets, id)).length} objects stored for it before the DELETE`);
     const status = await ctx.remove(id);
     if (status !== 204) throw new Error(`DELETE answered ${status}`);
     ctx.faultEnded();
