@@ -24,12 +24,9 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import type { Rung } from '@reel/events';
-import { resolveFfmpeg } from '@reel/runtime';
+import { ladderArgs, probe, resolveFfmpeg, runFfmpeg } from '@reel/media';
 import { makeClip, startTestPlatform, uploadFile } from '@reel/stack';
 import { planLadder, SEGMENT_SEC } from '../apps/ingest/src/ladder.ts';
-import { probe } from '../apps/ingest/src/probe.ts';
-import { ladderArgs } from '../apps/transcoder/src/encode.ts';
-import { runFfmpeg } from '../apps/transcoder/src/ffmpeg.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,10 +1,10 @@
 import { consume, Subjects } from '@reel/events';
-import { type ConfigOf, resolveFfmpeg, type ServiceDeps } from '@reel/runtime';
+import { createMedia, resolveFfmpeg } from '@reel/media';
+import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
 import { createDeletedHandler } from './handlers/video-deleted.ts';
 import type { configSpec } from './config.ts';
 import { createUploadedHandler } from './handlers/video-uploaded.ts';
-import { probe } from './probe.ts';
 
 /**
  * Retries: 1 s, 5 s, 15 s, 30 s, then every 60 s; with 10 deliveries a message outlives an
@@ -17,12 +17,10 @@ const MAX_DELIVER = 10;
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
   const { config, log, nc, publisher, shutdown, tombstones } = deps;
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
-  const { ffprobe } = resolveFfmpeg(config);
   const uploaded = createUploadedHandler({
     storage,
     publisher,
-    probe,
-    ffprobe,
+    media: createMedia(resolveFfmpeg(config)),
     limits: { maxDurationSec: config.MAX_DURATION_SEC, maxResolution: config.MAX_RESOLUTION, maxUploadBytes: config.MAX_UPLOAD_BYTES },
   });
   const sub = await consume(nc, {

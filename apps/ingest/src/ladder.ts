@@ -1,4 +1,5 @@
 import type { Chunk, Probe, Rung } from '@reel/events';
+import { alignedSegmentSec, even } from '@reel/media';
 
 /** The rungs Reel may produce, by their short side (height for landscape, width for portrait). */
 export const RUNGS = [
@@ -9,13 +10,9 @@ export const RUNGS = [
   { short: 240, videoBitrate: 400_000, audioBitrate: 64_000 },
 ] as const;
 
-/** Keyframes every KEYFRAME_SEC, segments of SEGMENT_SEC: every rung's segments line up. */
-export const KEYFRAME_SEC = 2;
-export const SEGMENT_SEC = 4;
+/** HLS segment length of the work items; checked against @reel/media's keyframe interval (every rung's segments line up). */
+export const SEGMENT_SEC = alignedSegmentSec(4);
 const MIN_BITRATE = 150_000;
-
-/** Even and never rounded up: a rung is never larger than its source, even by a pixel. */
-const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
 /**
  * Plans the ladder for a probed source: never above the source's short side, even dimensions,

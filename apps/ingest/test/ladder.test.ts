@@ -1,7 +1,6 @@
 import type { Probe } from '@reel/events';
 import t from 'tap';
 import { planLadder } from '../src/ladder.ts';
-import { interpretProbe } from '../src/probe.ts';
 
 const probe = (p: Partial<Probe>): Probe => ({
   durationSec: 10,
@@ -68,17 +67,4 @@ t.test('high frame rates are kept on top rungs and halved below 480p', async (t)
   const l = planLadder(probe({ fps: 60 }));
   t.equal(l[0]?.fps, 60);
   t.equal(l.at(-1)?.fps, 30);
-});
-
-t.test('interpretProbe says why a file is not a video', async (t) => {
-  t.throws(() => interpretProbe({ streams: [{ codec_type: 'audio', codec_name: 'aac' }], format: { duration: '3' } }), { code: 'no_video_stream' });
-  t.throws(() => interpretProbe({ streams: [{ codec_type: 'video', codec_name: 'png', width: 10, height: 10, nb_frames: '1' }], format: {} }), {
-    code: 'not_a_video',
-  });
-  t.throws(() => interpretProbe({ streams: [], format: {} }), { code: 'unsupported_format' });
-  const p = interpretProbe({
-    streams: [{ codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080, avg_frame_rate: '30000/1001', side_data_list: [{ rotation: -90 }] }],
-    format: { duration: '5.0', bit_rate: '4000000', format_name: 'mov,mp4' },
-  });
-  t.same([p.displayWidth, p.displayHeight, p.rotation, p.fps, p.hasAudio], [1080, 1920, 270, 29.97, false]);
 });

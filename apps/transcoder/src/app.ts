@@ -1,5 +1,6 @@
 import { consume, Subjects } from '@reel/events';
-import { type ConfigOf, resolveFfmpeg, type ServiceDeps } from '@reel/runtime';
+import { createMedia, resolveFfmpeg } from '@reel/media';
+import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
 import type { configSpec } from './config.ts';
 import { createTranscodeHandler } from './handlers/transcode-requested.ts';
@@ -22,14 +23,14 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   // nothing is written for a deleted video, even by a write already under way
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
   await storage.ensureBuckets();
-  const { ffmpeg, ffprobe } = resolveFfmpeg(config);
+  const media = createMedia({ ...resolveFfmpeg(config), preset: config.X264_PRESET });
   const workDir = config.WORK_DIR;
   // temp files of a worker killed mid-job (kill -9, OOM) would stay forever otherwise
   await sweepStaleWorkDirs(workDir, log);
   const work = await consume(nc, {
     durable: 'transcoder',
     filter: Subjects.transcodeRequested,
-    handlers: { [Subjects.transcodeRequested]: createTranscodeHandler({ storage, publisher, ffmpeg, ffprobe, preset: config.X264_PRESET, workDir }) },
+    handlers: { [Subjects.transcodeRequested]: createTranscodeHandler({ storage, publisher, media, workDir }) },
     log,
     publisher,
     tombstones,
@@ -43,7 +44,7 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   const thumbs = await consume(nc, {
     durable: 'thumbnails',
     filter: Subjects.ingested,
-    handlers: { [Subjects.ingested]: createThumbnailsHandler({ storage, publisher, ffmpeg, workDir }) },
+    handlers: { [Subjects.ingested]: createThumbnailsHandler({ storage, publisher, media, workDir }) },
     log,
     publisher,
     tombstones,

@@ -1,9 +1,9 @@
+import { even } from '@reel/media';
+
 /** Storyboard geometry: at most MAX_TILES frames, one every `intervalSec`, in COLUMNS columns. */
 const MAX_TILES = 100;
 const COLUMNS = 10;
 const TILE_LONG = 160;
-
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 export interface StoryboardPlan {
   intervalSec: number;

@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import { makeClip, startTestPlatform, uploadFile } from '@reel/stack';
 import { createStorage, keys, type Storage } from '@reel/storage';
 import t from 'tap';
-import { ffmpegPids, waitForFfmpeg } from './procs.ts';
+import { ffmpegPids, waitForFfmpeg } from '@reel/media/testing';
 
 async function objectsOf(storage: Storage, videoId: string): Promise<string[]> {
   const found: string[] = [];

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
-import { isRunning, parentOf, waitForFfmpeg } from './procs.ts';
+import { isRunning, parentOf, waitForFfmpeg } from '@reel/media/testing';
 
 // Issue 9.5: ffmpeg never outlives its worker, and a killed worker's temp files do not stay.
 t.test('kill -9 of a transcoder mid-encode: its ffmpeg dies at once, the next start sweeps its temp dir, the video still becomes ready', async (t) => {

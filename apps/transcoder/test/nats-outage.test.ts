@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
-import { ffmpegPids, waitForFfmpeg } from './procs.ts';
+import { ffmpegPids, waitForFfmpeg } from '@reel/media/testing';
 
 /** Seconds NATS stays down (REEL_OUTAGE_SEC). */
 const OUTAGE_SEC = Number(process.env.REEL_OUTAGE_SEC ?? 30);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
-import { ffmpegPids, waitForFfmpeg } from './procs.ts';
+import { ffmpegPids, waitForFfmpeg } from '@reel/media/testing';
 
 /** Seconds S3 stays down; REEL_OUTAGE_SEC=120 replays the two-minute outage the retry budget is sized for. */
 const OUTAGE_SEC = Number(process.env.REEL_OUTAGE_SEC ?? 30);

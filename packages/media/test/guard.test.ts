@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { describeFormat, dyingWithParent, explainFailure, inputGuard } from '../src/ffmpeg.ts';
+import { diesWithParent } from '../src/dying.ts';
+import { describeFormat, explainFailure, inputGuard } from '../src/guard.ts';
 
 const alive = (pid: number) => {
   try {
@@ -12,18 +13,17 @@ const alive = (pid: number) => {
   }
 };
 
-t.test('a tool started through dyingWithParent dies when its parent is killed -9', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+t.test('a tool started through diesWithParent dies when its parent is killed -9', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
   // a parent process that starts `sleep 60` the way the workers start ffmpeg, then waits
   const parentSource = `
     const { spawn } = require('node:child_process');
-    const cmd = ${JSON.stringify(dyingWithParent('sleep', ['60']))};
-    const c = spawn(cmd.command, cmd.args, { stdio: 'ignore' });
+    const c = spawn(${JSON.stringify(diesWithParent('sleep'))}, ['60'], { stdio: 'ignore' });
     process.stdout.write(String(c.pid) + '\\n');
     setInterval(() => {}, 1000);`;
   const parent = spawn(process.execPath, ['-e', parentSource], { stdio: ['ignore', 'pipe', 'inherit'] });
   const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   t.ok(alive(pid), 'the tool runs');
-  t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'the pid is the tool itself (setpriv exec’d it)');
+  t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'the pid is the tool itself (the script and setpriv exec’d it)');
   const killedAt = Date.now();
   parent.kill('SIGKILL');
   while (alive(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 10));

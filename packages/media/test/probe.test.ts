@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { isPermanentError, isRetryableError, type PermanentError } from '@reel/events';
 import { resolveFfmpeg } from '@reel/runtime';
 import t from 'tap';
-import { probe, probeFailure } from '../src/probe.ts';
+import { h264Level } from '../src/level.ts';
+import { interpretProbe, probe, probeFailure } from '../src/probe.ts';
 
 /** A loopback TCP listener standing for an internal service: it records every connection made to it. */
 async function trap(teardown: (fn: () => Promise<void>) => void): Promise<{ port: number; connections: number }> {
@@ -60,7 +61,7 @@ t.test('a playlist, a manifest or a concat list is refused before it opens anyth
   t.equal(listener.connections, 0, 'the internal service saw no connection');
 });
 
-t.test('real media is still recognised: a video is probed, a still image is not_a_video', async (t) => {
+t.test('real media is still recognised: a video is probed (and its H.264 level read), a still image is not_a_video', async (t) => {
   const dir = t.testdir({});
   const video = join(dir, 'clip');
   const still = join(dir, 'still');
@@ -85,6 +86,7 @@ t.test('real media is still recognised: a video is probed, a still image is not_
   const p = await probe(ffprobe, video);
   t.equal(p.width, 320);
   t.match(p.container, /mov/);
+  t.equal(await h264Level(ffprobe, video), 13, 'x264 picked level 1.3 for 320×240 at 25 fps');
   const err = (await probe(ffprobe, still).catch((e: unknown) => e)) as PermanentError;
   t.equal(err.code, 'not_a_video');
 });
@@ -117,4 +119,17 @@ t.test('why a probe failed: the media, the network, or the machine', async (t) =
   ctl.abort(reason);
   t.equal(probeFailure({ killed: true, signal: 'SIGKILL' }, url, ctl.signal), reason, 'an abort keeps its reason');
   for (const e of [refused, s503, text]) t.notMatch(e.message, /AKIA|abc123|X-Amz/);
+});
+
+t.test('interpretProbe says why a file is not a video', async (t) => {
+  t.throws(() => interpretProbe({ streams: [{ codec_type: 'audio', codec_name: 'aac' }], format: { duration: '3' } }), { code: 'no_video_stream' });
+  t.throws(() => interpretProbe({ streams: [{ codec_type: 'video', codec_name: 'png', width: 10, height: 10, nb_frames: '1' }], format: {} }), {
+    code: 'not_a_video',
+  });
+  t.throws(() => interpretProbe({ streams: [], format: {} }), { code: 'unsupported_format' });
+  const p = interpretProbe({
+    streams: [{ codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080, avg_frame_rate: '30000/1001', side_data_list: [{ rotation: -90 }] }],
+    format: { duration: '5.0', bit_rate: '4000000', format_name: 'mov,mp4' },
+  });
+  t.same([p.displayWidth, p.displayHeight, p.rotation, p.fps, p.hasAudio], [1080, 1920, 270, 29.97, false]);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isRetryableError } from '@reel/events';
 import { resolveFfmpeg } from '@reel/runtime';
 import t from 'tap';
-import { type FfmpegError, ffmpegArgs, isFfmpegError, runFfmpeg } from '../src/ffmpeg.ts';
+import { type FfmpegError, ffmpegOptions, isFfmpegError, runFfmpeg } from '../src/run.ts';
 import { isRunning, waitForFfmpeg } from './procs.ts';
 
 const { ffmpeg } = resolveFfmpeg();
@@ -37,11 +37,12 @@ function clip(dir: string, seconds: number): string {
 }
 
 t.test('the input is confined: media containers only, and only the protocol its location needs', async (t) => {
-  const local = ffmpegArgs({ input: '/w/source', outputOptions: [], output: '/w/out.jpg' });
-  t.match(local.join(' '), /-format_whitelist \S*mov\S* -protocol_whitelist file -i \/w\/source/);
-  t.notMatch(local[local.indexOf('-format_whitelist') + 1] ?? '', /\b(hls|dash|concat)\b/);
-  const remote = ffmpegArgs({ input: 'https://s3/x?sig', outputOptions: [], output: '/w/out.jpg' });
-  t.match(remote.join(' '), /-protocol_whitelist http,https,tcp,tls -i https:\/\/s3\/x\?sig/);
+  const local = ffmpegOptions({ input: '/w/source', inputOptions: ['-ss', '3'], outputOptions: ['-f', 'mp4'] });
+  t.match(local.inputOptions.join(' '), /-progress pipe:2 -format_whitelist \S*mov\S* -protocol_whitelist file -ss 3$/);
+  t.notMatch(local.inputOptions[local.inputOptions.indexOf('-format_whitelist') + 1] ?? '', /\b(hls|dash|concat)\b/);
+  t.same(local.outputOptions, ['-f', 'mp4']);
+  const remote = ffmpegOptions({ input: 'https://s3/x?sig', outputOptions: [] });
+  t.match(remote.inputOptions.join(' '), /-protocol_whitelist http,https,tcp,tls$/);
 });
 
 t.test('a run reports progress and writes its output', async (t) => {

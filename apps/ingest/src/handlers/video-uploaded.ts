@@ -1,13 +1,12 @@
 import { type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
+import type { Media } from '@reel/media';
 import type { Storage } from '@reel/storage';
 import { planChunks, planLadder, SEGMENT_SEC } from '../ladder.ts';
-import type { probe as probeFn } from '../probe.ts';
 
 export interface IngestDeps {
   storage: Storage;
   publisher: Publisher;
-  probe: typeof probeFn;
-  ffprobe: string;
+  media: Pick<Media, 'probe'>;
   limits: { maxDurationSec: number; maxResolution: number; maxUploadBytes: number };
 }
 
@@ -24,7 +23,7 @@ export function createUploadedHandler(deps: IngestDeps) {
       throw new PermanentError('too_large', `the file is ${d.source.size} bytes; the limit is ${limits.maxUploadBytes}`);
     }
     const url = await deps.storage.presignGet(d.source.bucket, d.source.key, 3600);
-    const probe = await deps.probe(deps.ffprobe, url, ctx.signal);
+    const probe = await deps.media.probe(url, ctx.signal);
     if (probe.durationSec > limits.maxDurationSec) {
       throw new PermanentError('too_long', `the video lasts ${Math.round(probe.durationSec)} s; the limit is ${limits.maxDurationSec} s`);
     }

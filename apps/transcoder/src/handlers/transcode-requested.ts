@@ -1,30 +1,19 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ChunkRendition, type EventData, type HandlerContext, isVideoDeletedError, PermanentError, type Publisher, Subjects } from '@reel/events';
-import { execTool, inputGuard } from '@reel/runtime';
+import { isFfmpegError, KEYFRAME_SEC, type Media, segmentsAlign } from '@reel/media';
 import { keys, type Storage } from '@reel/storage';
-import { codecsFor, ladderArgs, parseMediaPlaylist } from '../encode.ts';
-import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
+import { codecsFor, parseMediaPlaylist } from '../encode.ts';
 import { isNatsOutage, persist } from '../persist.ts';
 import { makeWorkDir } from '../work-dir.ts';
 
 export interface TranscodeDeps {
   storage: Storage;
   publisher: Publisher;
-  ffmpeg: string;
-  ffprobe: string;
-  preset: string;
+  media: Media;
   workDir?: string;
   /** How long finished segments wait out a storage outage before the work item is retried. */
   persistBudgetMs?: number;
-}
-
-/** H.264 level x264 chose for a segment (e.g. 31), read back so CODECS tells the truth. */
-async function h264Level(ffprobe: string, file: string, signal: AbortSignal): Promise<number> {
-  const args = ['-v', 'error', ...inputGuard(file), '-select_streams', 'v:0', '-show_entries', 'stream=level', '-of', 'csv=p=0', file];
-  const stdout = await execTool(ffprobe, args, { signal, timeoutMs: 30_000 });
-  const level = Number.parseInt(stdout.trim(), 10);
-  return Number.isFinite(level) && level > 0 ? level : 40;
 }
 
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -40,6 +29,10 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
  */
 export function createTranscodeHandler(deps: TranscodeDeps) {
   return async (d: EventData<'video.transcode.requested'>, ctx: HandlerContext): Promise<void> => {
+    if (!segmentsAlign(d.segmentSec)) {
+      // segments cut between keyframes would not line up across rungs: a broken work item, not a retry
+      throw new PermanentError('transcode_failed', `segments of ${d.segmentSec} s do not start on keyframes every ${KEYFRAME_SEC} s`);
+    }
     const dir = await makeWorkDir(deps.workDir, 'transcode');
     const keep = { signal: ctx.signal, log: ctx.log, working: ctx.working, budgetMs: deps.persistBudgetMs };
     try {
@@ -47,17 +40,17 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
       await deps.storage.download(d.source.bucket, d.source.key, source);
       const outDir = join(dir, 'out');
       await Promise.all(d.ladder.map((_, i) => mkdir(join(outDir, String(i)), { recursive: true })));
-      const args = ladderArgs({ ladder: d.ladder, chunk: d.chunk, audio: d.audio, segmentSec: d.segmentSec, outDir, preset: deps.preset });
       let lastReport = 0;
       const started = Date.now();
       try {
-        await runFfmpeg({
-          bin: deps.ffmpeg,
+        await deps.media.encodeLadder({
           input: source,
-          ...args,
+          ladder: d.ladder,
+          chunk: d.chunk,
+          audio: d.audio,
+          segmentSec: d.segmentSec,
+          outDir,
           signal: ctx.signal,
-          what: 'ladder',
-          action: 'transcode the video',
           attributes: {
             'reel.video.id': d.videoId,
             'reel.chunk.index': d.chunk.index,
@@ -86,7 +79,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
         const rungDir = join(outDir, String(i));
         const listed = parseMediaPlaylist(await readFile(join(rungDir, 'index.m3u8'), 'utf8'));
         if (listed.length === 0) throw new PermanentError('transcode_failed', `ffmpeg produced no segments for ${rung.name}`);
-        const level = await h264Level(deps.ffprobe, join(rungDir, listed[0]?.file ?? ''), ctx.signal);
+        const level = await deps.media.h264Level(join(rungDir, listed[0]?.file ?? ''), ctx.signal);
         const segments = await Promise.all(
           listed.map(async (s, n) => ({
             key: keys.segment(d.videoId, rung.name, d.chunk.index, n),

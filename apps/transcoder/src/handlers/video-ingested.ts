@@ -1,20 +1,17 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventData, type HandlerContext, PermanentError, type Publisher, Subjects } from '@reel/events';
+import { isFfmpegError, type Media } from '@reel/media';
 import { keys, type Storage } from '@reel/storage';
-import { isFfmpegError, runFfmpeg } from '../ffmpeg.ts';
 import { planStoryboard, storyboardVtt, thumbnailTimes } from '../thumbnails.ts';
 import { makeWorkDir } from '../work-dir.ts';
 
 export interface ThumbnailDeps {
   storage: Storage;
   publisher: Publisher;
-  ffmpeg: string;
+  media: Media;
   workDir?: string;
 }
-
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-const JPEG = ['-f', 'image2', '-update', '1', '-frames:v', '1', '-q:v', '3'];
 
 /**
  * video.ingested → a poster, five thumbnails and a storyboard sprite with its WebVTT, read
@@ -30,16 +27,13 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
       const url = await storage.presignGet(d.source.bucket, d.source.key, 3600);
       const { durationSec, displayWidth: w, displayHeight: h } = d.probe;
       const frame = async (atSec: number, width: number, file: string) => {
-        const height = even((width * h) / w);
-        await runFfmpeg({
-          bin: deps.ffmpeg,
+        await deps.media.extractFrame({
           input: url,
-          inputOptions: ['-ss', String(atSec)],
-          outputOptions: ['-vf', `scale=${even(width)}:${height}`, ...JPEG],
+          atSec,
+          width,
+          display: { width: w, height: h },
           output: join(dir, file),
           signal: ctx.signal,
-          what: 'frame',
-          action: `extract a frame at ${atSec} s`,
           attributes: { 'reel.video.id': d.videoId, 'reel.frame.at_sec': atSec },
         });
         return join(dir, file);
@@ -55,14 +49,11 @@ export function createThumbnailsHandler(deps: ThumbnailDeps) {
         thumbnails.push(key);
       }
       const plan = planStoryboard(durationSec, w, h);
-      await runFfmpeg({
-        bin: deps.ffmpeg,
+      await deps.media.extractStoryboard({
         input: url,
-        outputOptions: ['-vf', `fps=1/${plan.intervalSec},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`, ...JPEG],
+        plan,
         output: join(dir, 'storyboard.jpg'),
         signal: ctx.signal,
-        what: 'storyboard',
-        action: 'make the storyboard',
         attributes: { 'reel.video.id': d.videoId, 'reel.media.duration_sec': durationSec, 'reel.storyboard.tiles': plan.count },
       });
       const image = keys.storyboard(d.videoId);
