@@ -14,8 +14,9 @@ export interface RunningApps {
   readonly procs: ReadonlyMap<AppName, ManagedProcess>;
   /**
    * Every app process by name (`transcoder`, and `transcoder-2`… for replicas added later), each
-   * stoppable, killable (kill -9 of the app alone: the ffmpeg it runs is left behind, as after a
-   * crash) and restartable with the same environment.
+   * stoppable, killable (kill -9 of the app alone by default: the ffmpeg it runs is not signalled,
+   * as after a crash, so whether it outlives its worker is up to the app) and restartable with the
+   * same environment.
    */
   readonly handles: ReadonlyMap<string, Restartable>;
   /** The handle of one app process; throws when there is none by that name. */
