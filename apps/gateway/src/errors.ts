@@ -27,7 +27,7 @@ export interface HttpAnswer {
 }
 
 /** How long a client should wait before trying again when a service, NATS or storage is down. */
-export const OUTAGE_RETRY_AFTER_SEC = 5;
+const OUTAGE_RETRY_AFTER_SEC = 5;
 
 /** Query error codes from the services, mapped to HTTP statuses in one place. */
 const QUERY_STATUS: Record<string, number> = { not_found: 404, bad_request: 400, forbidden: 403, conflict: 409, unavailable: 503 };

@@ -3,7 +3,7 @@ import type { Storage } from '@reel/storage';
 
 /** A resumable (tus) upload legitimately stays open for a day (tus.ts): its parts are kept longer. */
 const RESUMABLE = /\/tus$/;
-export const DEFAULT_RESUMABLE_OLDER_THAN_MS = 25 * 3600 * 1000;
+const DEFAULT_RESUMABLE_OLDER_THAN_MS = 25 * 3600 * 1000;
 
 /**
  * Aborts, every `intervalMs`, the multipart uploads of the source bucket that a writer left open:

@@ -19,7 +19,7 @@ declare module 'fastify' {
 }
 
 /** What the services are reached through: given ones (tests pass fakes), or built on NATS. */
-export interface ServicesOptions {
+interface ServicesOptions {
   nc?: NatsConnection | undefined;
   catalog?: Catalog | undefined;
   liveness?: Liveness | undefined;

@@ -52,7 +52,7 @@ export function clientNetwork(ip: string): string {
  * client address — the socket's, or X-Forwarded-For's only through proxies TRUST_PROXY names. An
  * invalid token counts as no token.
  */
-export const callerKey = (req: FastifyRequest): string => (req.viewer ? `sub:${req.viewer}` : `ip:${clientNetwork(req.ip)}`);
+const callerKey = (req: FastifyRequest): string => (req.viewer ? `sub:${req.viewer}` : `ip:${clientNetwork(req.ip)}`);
 
 /** @fastify/rate-limit keyed on the caller, and `app.limits`; needs the auth plugin registered first. */
 export const limitsPlugin = fp(

@@ -37,7 +37,7 @@ const locked = () => ({ status_code: 423, body: 'another request is using this u
  * default MemoryLocker re-polls every waiting request on each tick for 30 s: 130 concurrent HEADs
  * on one upload took gigabytes and answered 500.)
  */
-export class QueueLocker implements Locker {
+class QueueLocker implements Locker {
   readonly held = new Map<string, { release: RequestRelease; waiters: Array<(granted: boolean) => void> }>();
   newLock(id: string): Lock {
     let mine = false;
