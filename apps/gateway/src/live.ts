@@ -13,7 +13,8 @@ export interface LiveFeed {
 function videoEvent(subject: string, data: Uint8Array): { env: Envelope; videoId: string } | undefined {
   try {
     const env = decodeEnvelope(registry, subject, data);
-    const videoId = (env.data as { videoId?: unknown } | null)?.videoId;
+    const payload: unknown = env.data;
+    const videoId = payload && typeof payload === 'object' && 'videoId' in payload ? payload.videoId : undefined;
     return typeof videoId === 'string' ? { env, videoId } : undefined;
   } catch {
     return undefined;

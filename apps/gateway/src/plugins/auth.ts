@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { HttpError, isHttpError } from '../errors.ts';
 
 export interface AuthConfig {
@@ -36,7 +36,7 @@ export function createAuthenticator(cfg: AuthConfig): Authenticator {
   // repeat costs a map lookup rather than a signature check (and no JWKS fetch for a bad kid)
   const cache = new Map<string, { verdict: Verdict; until: number }>();
   const verify = async (token: string) => {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8') || '{}') as { alg?: string };
+    const header = decodeProtectedHeader(token);
     if (header.alg === 'HS256' && secret) return jwtVerify(token, secret, { ...opts, algorithms: ['HS256'] });
     if (jwks && header.alg && ['RS256', 'ES256', 'PS256', 'EdDSA'].includes(header.alg)) return jwtVerify(token, jwks, { ...opts, algorithms: [header.alg] });
     throw new Error(`tokens signed with ${header.alg ?? 'no algorithm'} are not accepted`);

@@ -26,7 +26,7 @@ export const playbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       return await storage.getText(storage.mediaBucket, key);
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = err && typeof err === 'object' && 'code' in err ? err.code : undefined;
       if (code === 'NoSuchKey' || code === 'NotFound') throw new HttpError(404, 'not_found', 'no such video or rendition');
       throw err;
     }
