@@ -113,6 +113,8 @@ t.test('the API description and the web page', async (t) => {
   t.match(home.headers['content-security-policy'], /script-src 'self'/);
   t.equal(home.headers['x-content-type-options'], 'nosniff');
   t.equal((await app.inject({ url: '/', headers: { 'if-none-match': String(home.headers.etag) } })).statusCode, 304, 'a matching ETag: 304');
+  const revalidate = { 'if-none-match': String(home.headers.etag), 'cache-control': 'no-cache', pragma: 'no-cache' };
+  t.equal((await app.inject({ url: '/', headers: revalidate })).statusCode, 304, 'also with the no-cache fetch() adds to conditional requests');
   const script = await app.inject({ url: '/ui/js/main.js' });
   t.equal(script.statusCode, 200);
   t.match(script.headers['content-type'], /^text\/javascript/);

@@ -64,6 +64,12 @@ export const webRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
   });
+  // a request's `Cache-Control: no-cache` is for the caches on the way (RFC 9111 5.2.1.4): the origin
+  // still answers a matching If-None-Match with 304. @fastify/send takes it as a forced reload, and
+  // fetch() adds it to every request with a conditional header, so it is dropped here.
+  app.addHook('onRequest', async (req) => {
+    if (req.raw.headers['if-none-match']) delete req.raw.headers['cache-control'];
+  });
   // the registered type of JavaScript (RFC 9239), which @fastify/send still names application/javascript
   app.addHook('onSend', async (_req, reply) => {
     if (String(reply.getHeader('content-type')).startsWith('application/javascript')) reply.header('content-type', 'text/javascript; charset=utf-8');
