@@ -1,36 +1,34 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-let wrapperDir: string | undefined;
 let pdeathsig: boolean | undefined;
-const wrappers = new Map<string, string>();
 
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+/** True on Linux with util-linux's setpriv: a child can be told to die with its parent. */
+function canDieWithParent(): boolean {
+  pdeathsig ??= process.platform === 'linux' && spawnSync('setpriv', ['--pdeathsig', 'SIGKILL', 'true'], { stdio: 'ignore' }).status === 0;
+  return pdeathsig;
+}
 
 /**
- * A command for `bin` that dies with this process, even on kill -9: on Linux a two-line script
- * `exec setpriv --pdeathsig SIGKILL -- <bin> "$@"` (both execs keep the pid, so the process this
- * one spawns IS the tool, its child); where setpriv is missing (macOS dev) `bin` itself. A script
- * rather than a command prefix because fluent-ffmpeg takes one binary path (setFfmpegPath). The
- * scripts live in a private temp dir (mode 0700) removed when this process exits.
+ * `bin args` as a command that dies with this process, even on kill -9: through
+ * `setpriv --pdeathsig SIGKILL` (which execs the tool, so the pid is the tool's); where setpriv
+ * is missing (macOS dev) the tool is run as is.
  */
-export function diesWithParent(bin: string): string {
-  if (pdeathsig === undefined) {
-    pdeathsig = process.platform === 'linux' && spawnSync('setpriv', ['--pdeathsig', 'SIGKILL', 'true'], { stdio: 'ignore' }).status === 0;
-  }
-  if (!pdeathsig) return bin;
-  let wrapper = wrappers.get(bin);
-  if (wrapper) return wrapper;
-  if (!wrapperDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'reel-bin-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    wrapperDir = dir;
-  }
-  wrapper = join(wrapperDir, `${wrappers.size}-${basename(bin).replace(/[^\w.-]/g, '_')}`);
-  writeFileSync(wrapper, `#!/bin/sh\nexec setpriv --pdeathsig SIGKILL -- ${shellQuote(bin)} "$@"\n`);
-  chmodSync(wrapper, 0o700);
-  wrappers.set(bin, wrapper);
-  return wrapper;
+export function dyingWithParent(bin: string, args: string[]): { command: string; args: string[] } {
+  return canDieWithParent() ? { command: 'setpriv', args: ['--pdeathsig', 'SIGKILL', '--', bin, ...args] } : { command: bin, args };
+}
+
+const SCRIPT = fileURLToPath(new URL('../bin/ffmpeg-dying.sh', import.meta.url));
+
+/**
+ * The path to give fluent-ffmpeg's setFfmpegPath for `bin`: it takes one binary, no prefix, so
+ * the prefix lives in a script of this package (bin/ffmpeg-dying.sh) that execs setpriv, which
+ * execs `bin`, named in REEL_MEDIA_FFMPEG. A committed script, not one written at run time:
+ * nothing is left in TMPDIR, and it works on a read-only root. The variable is process-wide, as
+ * fluent-ffmpeg's ffmpeg path is (setFfmpegPath sets a module-wide cache).
+ */
+export function fluentFfmpegPath(bin: string): string {
+  if (!canDieWithParent()) return bin;
+  process.env.REEL_MEDIA_FFMPEG = bin;
+  return SCRIPT;
 }

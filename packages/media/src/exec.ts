@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { diesWithParent } from './dying.ts';
+import { dyingWithParent } from './dying.ts';
 
 const execFileP = promisify(execFile);
 
@@ -9,11 +9,12 @@ export type ExecFailure = { code?: unknown; stderr?: string; killed?: boolean; s
 
 /**
  * ffprobe and other short tools whose stdout is the answer: killed with this process
- * (diesWithParent), on `signal`, or after `timeoutMs`. fluent-ffmpeg's own ffprobe has neither an
+ * (dyingWithParent), on `signal`, or after `timeoutMs`. fluent-ffmpeg's own ffprobe has neither an
  * abort nor a timeout and reparses the output, so probing stays on execFile with JSON.
  */
 export async function execTool(bin: string, args: string[], opts: { signal?: AbortSignal; timeoutMs?: number; maxBuffer?: number } = {}): Promise<string> {
-  const { stdout } = await execFileP(diesWithParent(bin), args, {
+  const cmd = dyingWithParent(bin, args);
+  const { stdout } = await execFileP(cmd.command, cmd.args, {
     signal: opts.signal,
     timeout: opts.timeoutMs ?? 60_000,
     killSignal: 'SIGKILL',

@@ -1,6 +1,6 @@
 /** @reel/media — every ffmpeg/ffprobe call of the platform, behind the Media interface handlers receive. */
 export { resolveFfmpeg } from '@reel/runtime';
-export { diesWithParent } from './dying.ts';
+export { dyingWithParent, fluentFfmpegPath } from './dying.ts';
 export { even } from './even.ts';
 export { type ExecFailure, execTool } from './exec.ts';
 export { frameArgs, storyboardArgs } from './frame-args.ts';

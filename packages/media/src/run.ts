@@ -3,7 +3,7 @@ import { RetryableError } from '@reel/events';
 import { redactCredentials } from '@reel/runtime';
 import { withSpan } from '@reel/telemetry/span';
 import ffmpeg from 'fluent-ffmpeg';
-import { diesWithParent } from './dying.ts';
+import { fluentFfmpegPath } from './dying.ts';
 import { explainFailure, inputGuard } from './guard.ts';
 
 const ffmpegSpeed = metrics.getMeter('@reel/media').createHistogram('reel.ffmpeg.speed', { description: 'media seconds encoded per wall-clock second' });
@@ -40,7 +40,7 @@ export const isFfmpegError = (err: unknown): err is FfmpegError => err instanceo
 
 /**
  * Runs one ffmpeg command through fluent-ffmpeg, killed with SIGKILL when `signal` aborts and
- * with this process even on kill -9 (diesWithParent; the `-progress` pipe is a second tie: a dead
+ * with this process even on kill -9 (fluentFfmpegPath; the `-progress` pipe is a second tie: a dead
  * parent's pipe kills ffmpeg on its next report). The input is confined to media containers
  * (inputGuard). Rejects with FfmpegError (one sentence) when the media is at fault,
  * RetryableError when the source could not be read or the machine failed, or the abort reason
@@ -89,7 +89,7 @@ function execute(run: FfmpegRun): Promise<void> {
     // options spread, never one array: given an array, fluent-ffmpeg splits every "a b" element in
     // two (the var_stream_map value "v:0,a:0 v:1,a:1" would be cut)
     const cmd = ffmpeg(run.input)
-      .setFfmpegPath(diesWithParent(run.bin))
+      .setFfmpegPath(fluentFfmpegPath(run.bin))
       .inputOptions(...opts.inputOptions);
     if (opts.outputOptions.length) cmd.outputOptions(...opts.outputOptions);
     cmd.output(run.output);

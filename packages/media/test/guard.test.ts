@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { diesWithParent } from '../src/dying.ts';
+import { dyingWithParent, fluentFfmpegPath } from '../src/dying.ts';
 import { describeFormat, explainFailure, inputGuard } from '../src/guard.ts';
 
 const alive = (pid: number) => {
@@ -13,22 +13,34 @@ const alive = (pid: number) => {
   }
 };
 
-t.test('a tool started through diesWithParent dies when its parent is killed -9', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
-  // a parent process that starts `sleep 60` the way the workers start ffmpeg, then waits
-  const parentSource = `
-    const { spawn } = require('node:child_process');
-    const c = spawn(${JSON.stringify(diesWithParent('sleep'))}, ['60'], { stdio: 'ignore' });
-    process.stdout.write(String(c.pid) + '\\n');
-    setInterval(() => {}, 1000);`;
-  const parent = spawn(process.execPath, ['-e', parentSource], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-  t.ok(alive(pid), 'the tool runs');
-  t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'the pid is the tool itself (the script and setpriv exec’d it)');
-  const killedAt = Date.now();
-  parent.kill('SIGKILL');
-  while (alive(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 10));
-  t.notOk(alive(pid), `gone ${Date.now() - killedAt} ms after its parent`);
-});
+const ways = {
+  'execTool (setpriv prefix)': () => dyingWithParent('sleep', ['60']),
+  // fluentFfmpegPath sets REEL_MEDIA_FFMPEG in this process; the parent below inherits it
+  'fluent-ffmpeg (bin/ffmpeg-dying.sh)': () => ({ command: fluentFfmpegPath('sleep'), args: ['60'] }),
+};
+
+for (const [way, command] of Object.entries(ways)) {
+  t.test(`a tool started the ${way} way dies when its parent is killed -9`, { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+    // a parent process that starts `sleep 60` the way the workers start ffmpeg, then waits
+    const parentSource = `
+      const { spawn } = require('node:child_process');
+      const cmd = ${JSON.stringify(command())};
+      const c = spawn(cmd.command, cmd.args, { stdio: 'ignore' });
+      process.stdout.write(String(c.pid) + '\\n');
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['-e', parentSource], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    // the script and setpriv exec: wait for the last one
+    const deadline = Date.now() + 2000;
+    while (!/^sleep\0/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    t.ok(alive(pid), 'the tool runs');
+    t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/, 'the pid is the tool itself (exec’d, not a child of a wrapper)');
+    const killedAt = Date.now();
+    parent.kill('SIGKILL');
+    while (alive(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 10));
+    t.notOk(alive(pid), `gone ${Date.now() - killedAt} ms after its parent`);
+  });
+}
 
 t.test('inputs are confined to media containers and the protocol of their location', async (t) => {
   const local = inputGuard('/tmp/x/source');
