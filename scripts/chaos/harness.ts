@@ -299,7 +299,8 @@ async function finalChecks(
     (l) => l.length === 0,
     s.multipartGraceMs ?? 5_000,
   );
-  if (mpuBefore && !mpu.length) ctx.note(`${mpuBefore} incomplete multipart upload(s) gone ${Math.round((Date.now() - st.faultEndedAt) / 1000)} s after the fault`);
+  if (mpuBefore && !mpu.length)
+    ctx.note(`${mpuBefore} incomplete multipart upload(s) gone ${Math.round((Date.now() - st.faultEndedAt) / 1000)} s after the fault`);
   if (mpu.length) r.leftBehind.push(`${mpu.length} incomplete multipart upload(s): ${mpu.slice(0, 3).join(', ')}`);
   // 6. no ffmpeg of this run is left once every video is done
   const orphans = await poll(
@@ -314,7 +315,8 @@ async function finalChecks(
     (d) => d.files === 0,
     10_000,
   );
-  if (du.files) r.leftBehind.push(`temp: ${du.files} files, ${(du.bytes / 1048576).toFixed(1)} MiB`);
+  if (du.files)
+    r.leftBehind.push(`temp: ${du.files} files, ${(du.bytes / 1048576).toFixed(1)} MiB (${du.some.join(', ')}${du.files > du.some.length ? ', …' : ''})`);
 }
 
 /** A ready video: every segment its playlists name is there, and its poster, thumbnails and storyboard. */

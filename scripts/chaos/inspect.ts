@@ -97,10 +97,11 @@ export function ffmpegOfRun(marker: string): ProcInfo[] {
   return found;
 }
 
-/** Bytes and file count under `dir` (the apps' TMPDIR). */
-export function diskUsage(dir: string): { files: number; bytes: number } {
+/** Bytes and file count under `dir` (the apps' TMPDIR), with the first few paths. */
+export function diskUsage(dir: string): { files: number; bytes: number; some: string[] } {
   let files = 0;
   let bytes = 0;
+  const some: string[] = [];
   const walk = (d: string) => {
     let entries: string[];
     try {
@@ -116,6 +117,7 @@ export function diskUsage(dir: string): { files: number; bytes: number } {
         else {
           files++;
           bytes += st.size;
+          if (some.length < 3) some.push(p.slice(dir.length + 1));
         }
       } catch {
         // removed meanwhile
@@ -123,7 +125,7 @@ export function diskUsage(dir: string): { files: number; bytes: number } {
     }
   };
   walk(dir);
-  return { files, bytes };
+  return { files, bytes, some };
 }
 
 /** Durable consumers of the video stream that still hold messages: `name: N pending, M unacked`. */
