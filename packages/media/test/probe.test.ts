@@ -8,6 +8,7 @@ import { resolveFfmpeg } from '@reel/runtime';
 import t from 'tap';
 import { h264Level } from '../src/level.ts';
 import { interpretProbe, probe, probeFailure } from '../src/probe.ts';
+import { testClip } from './clip.ts';
 
 /** A loopback TCP listener standing for an internal service: it records every connection made to it. */
 async function trap(teardown: (fn: () => Promise<void>) => void): Promise<{ port: number; connections: number }> {
@@ -65,23 +66,7 @@ t.test('real media is still recognised: a video is probed (and its H.264 level r
   const dir = t.testdir({});
   const video = join(dir, 'clip');
   const still = join(dir, 'still');
-  execFileSync(ffmpeg, [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-t',
-    '1',
-    '-c:v',
-    'libx264',
-    '-pix_fmt',
-    'yuv420p',
-    '-f',
-    'mp4',
-    video,
-  ]);
+  testClip(dir, 1, 'clip');
   execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x64', '-frames:v', '1', '-f', 'image2', '-c:v', 'png', still]);
   const p = await probe(ffprobe, video);
   t.equal(p.width, 320);

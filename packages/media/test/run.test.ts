@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -7,34 +6,11 @@ import { isRetryableError } from '@reel/events';
 import { resolveFfmpeg } from '@reel/runtime';
 import t from 'tap';
 import { type FfmpegError, ffmpegOptions, isFfmpegError, runFfmpeg } from '../src/run.ts';
+import { testClip } from './clip.ts';
 import { isRunning, waitForFfmpeg } from './procs.ts';
 
 const { ffmpeg } = resolveFfmpeg();
 const JPEG = ['-f', 'image2', '-update', '1', '-frames:v', '1'];
-
-function clip(dir: string, seconds: number): string {
-  const file = join(dir, 'source');
-  execFileSync(ffmpeg, [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-t',
-    String(seconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-f',
-    'mp4',
-    file,
-  ]);
-  return file;
-}
 
 t.test('the input is confined: media containers only, and only the protocol its location needs', async (t) => {
   const local = ffmpegOptions({ input: '/w/source', inputOptions: ['-ss', '3'], outputOptions: ['-f', 'mp4'] });
@@ -47,7 +23,7 @@ t.test('the input is confined: media containers only, and only the protocol its 
 
 t.test('a run reports progress and writes its output', async (t) => {
   const dir = t.testdir({});
-  const source = clip(dir, 2);
+  const source = testClip(dir, 2);
   const seen: number[] = [];
   await runFfmpeg({
     bin: ffmpeg,
@@ -101,7 +77,7 @@ t.test('an unreachable source is retried; a damaged file fails in one sentence',
   )) as Error;
   t.ok(isRetryableError(down), 'connection refused is retryable, not a media failure');
   t.equal(down.message, 'ffmpeg could not read the source: Connection refused');
-  const source = clip(dir, 2);
+  const source = testClip(dir, 2);
   writeFileSync(source, readFileSync(source).subarray(0, 2000));
   const bad = (await runFfmpeg({
     bin: ffmpeg,
@@ -118,7 +94,7 @@ t.test('an unreachable source is retried; a damaged file fails in one sentence',
 
 t.test('an abort kills ffmpeg at once and rejects with its reason', async (t) => {
   const dir = t.testdir({});
-  const source = clip(dir, 1);
+  const source = testClip(dir, 1);
   const ctl = new AbortController();
   const run = runFfmpeg({
     bin: ffmpeg,
