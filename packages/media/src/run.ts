@@ -102,7 +102,9 @@ function execute(run: FfmpegRun): Promise<void> {
     });
     // fluent-ffmpeg spawns after reading ffmpeg's capabilities: an abort may come before
     const onAbort = () => cmd.kill('SIGKILL');
+    let started = false;
     cmd.on('start', () => {
+      started = true;
       if (run.signal?.aborted) onAbort();
     });
     run.signal?.addEventListener('abort', onAbort, { once: true });
@@ -113,11 +115,12 @@ function execute(run: FfmpegRun): Promise<void> {
     cmd.on('error', (err: Error & { code?: unknown }) => {
       run.signal?.removeEventListener('abort', onAbort);
       if (run.signal?.aborted) return reject(stopped(run.signal));
-      if (typeof err.code === 'string') return reject(new RetryableError(`ffmpeg could not be started: ${err.code}`));
+      // before the run itself: fluent-ffmpeg's look at the binary (-formats, -encoders) failed
+      if (!started || typeof err.code === 'string') return reject(new RetryableError(`ffmpeg could not be started: ${err.code ?? err.message}`));
       const killed = /killed with signal (\w+)/.exec(err.message);
       if (killed) return reject(new RetryableError(`ffmpeg was killed (${killed[1]})`));
-      const code = Number(/exited with code (\d+)/.exec(err.message)?.[1]);
-      if (code === 127 && /failed to execute/.test(stderr)) return reject(new RetryableError('ffmpeg could not be started (is it installed?)'));
+      // 127: setpriv (or the shell) found no such binary
+      if (/exited with code 127\b/.test(err.message)) return reject(new RetryableError('ffmpeg could not be started (is it installed?)'));
       const failure = explainFailure(stderr, run.input);
       if (failure.transient) return reject(new RetryableError(`ffmpeg could not read the source: ${failure.reason}`));
       const safeStderr = redactCredentials(stderr.split(run.input).join('<input>'));

@@ -114,3 +114,20 @@ t.test('an abort kills ffmpeg at once and rejects with its reason', async (t) =>
   while (isRunning(pid) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 20));
   t.notOk(isRunning(pid), `ffmpeg gone ${Date.now() - killedAt} ms after the abort`);
 });
+
+t.test('a missing ffmpeg is the operator’s problem: retried, not a media failure', async (t) => {
+  const dir = t.testdir({});
+  const err = (await runFfmpeg({
+    bin: join(dir, 'no-such-ffmpeg'),
+    input: testClip(dir, 1),
+    outputOptions: JPEG,
+    output: join(dir, 'x.jpg'),
+    what: 'frame',
+    action: 'extract a frame',
+  }).catch((e: unknown) => e)) as Error;
+  t.ok(isRetryableError(err), err.message);
+  t.match(err.message, /^ffmpeg could not be started/);
+  // the real one works again afterwards (fluent-ffmpeg keeps one path per process)
+  await runFfmpeg({ bin: ffmpeg, input: join(dir, 'source'), outputOptions: JPEG, output: join(dir, 'y.jpg'), what: 'frame', action: 'extract a frame' });
+  t.ok(existsSync(join(dir, 'y.jpg')));
+});
