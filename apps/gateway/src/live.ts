@@ -1,4 +1,4 @@
-import { decodeEnvelope, type Envelope, type Logger, registry, VIDEO_SUBJECTS } from '@reel/events';
+import { decodeEnvelope, type Envelope, type Logger, registry, Subjects, VIDEO_SUBJECTS } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export type LiveListener = (env: Envelope) => void;
@@ -6,8 +6,17 @@ export type LiveListener = (env: Envelope) => void;
 /** Every video event as it is published, dispatched to listeners by video id (for SSE). */
 export interface LiveFeed {
   listen(videoId: string, fn: LiveListener): () => void;
+  /**
+   * Whether the video was announced (created or uploaded) on the bus a moment ago: the catalog may
+   * not have recorded it yet, so a not_found for it is not the last word (read-your-writes).
+   */
+  announced(videoId: string): boolean;
   close(): void;
 }
+
+/** How long an announcement counts: far longer than the catalog takes to record a video. */
+const ANNOUNCED_FOR_MS = 60_000;
+const ANNOUNCING = new Set<string>([Subjects.created, Subjects.uploaded]);
 
 /** The video an event is about, if it is a valid event of the contract; anything else on the bus is dropped. */
 function videoEvent(subject: string, data: Uint8Array): { env: Envelope; videoId: string } | undefined {
@@ -31,18 +40,31 @@ function videoEvent(subject: string, data: Uint8Array): { env: Envelope; videoId
  */
 export function createLiveFeed(nc: NatsConnection, log: Logger): LiveFeed {
   const listeners = new Map<string, Set<LiveListener>>();
+  /** Video id → when its announcement stops counting; insertion order is expiry order. */
+  const announcements = new Map<string, number>();
+  const announce = (videoId: string) => {
+    const now = Date.now();
+    announcements.delete(videoId);
+    announcements.set(videoId, now + ANNOUNCED_FOR_MS);
+    for (const [id, until] of announcements) {
+      if (until > now) break;
+      announcements.delete(id);
+    }
+  };
   let dropped = 0;
   const sub = nc.subscribe(VIDEO_SUBJECTS, {
     callback: (err, msg) => {
       try {
         if (err) return log.warn({ err }, 'live feed error');
-        if (!listeners.size) return; // nobody is watching: nothing to decode
+        const announcing = ANNOUNCING.has(msg.subject);
+        if (!listeners.size && !announcing) return; // nobody is watching: nothing to decode
         const ev = videoEvent(msg.subject, msg.data);
         if (!ev) {
           // a foreign or broken producer: say so now and then, not per message
           if (dropped++ % 1000 === 0) log.warn({ subject: msg.subject, bytes: msg.data.length, dropped }, 'live feed: not a valid event; dropped');
           return;
         }
+        if (announcing) announce(ev.videoId);
         for (const fn of listeners.get(ev.videoId) ?? []) {
           try {
             fn(ev.env);
@@ -65,6 +87,7 @@ export function createLiveFeed(nc: NatsConnection, log: Logger): LiveFeed {
         if (set.size === 0) listeners.delete(videoId);
       };
     },
+    announced: (videoId) => (announcements.get(videoId) ?? 0) > Date.now(),
     close: () => sub.unsubscribe(),
   };
 }

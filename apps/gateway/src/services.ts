@@ -1,4 +1,4 @@
-import { getVideoQuery, healthQuery, listVideosQuery, request, type VideoRecord, type VideoStatus } from '@reel/events';
+import { getVideoQuery, healthQuery, isQueryError, listVideosQuery, request, type VideoRecord, type VideoStatus } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** One page of an owner's videos, newest first. */
@@ -35,6 +35,28 @@ export function natsCatalog(nc: NatsConnection): Catalog {
   return {
     get: (id, viewer) => request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) }),
     list: (query) => request(nc, listVideosQuery, query),
+  };
+}
+
+/**
+ * Read-your-writes over the catalog: a video announced on the bus a moment ago (the 202 of its
+ * upload is out, the catalog has not projected it yet) is asked for again for up to `waitMs`
+ * instead of answering 404; any other not_found is answered at once.
+ */
+export function readYourWrites(catalog: Catalog, announced: (id: string) => boolean, waitMs = 5000): Catalog {
+  return {
+    ...catalog,
+    async get(id, viewer) {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        try {
+          return await catalog.get(id, viewer);
+        } catch (err) {
+          if (!isQueryError(err) || err.code !== 'not_found' || !announced(id) || Date.now() >= deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
   };
 }
 

@@ -146,6 +146,7 @@ function fakeLive(w: World): LiveFeed {
       w.listeners.set(videoId, set);
       return () => set.delete(fn);
     },
+    announced: () => false,
     close() {},
   };
 }

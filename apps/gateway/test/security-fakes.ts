@@ -59,7 +59,7 @@ export async function testGateway(
   const fakes: Fakes = { records: new Map(), published: [], queries: [], down: { catalog: false } };
   const base = createStorage(config, { retryBudgetMs: 200 });
   const storage = { ...base, ...patch(base) } as Storage;
-  const live: LiveFeed = { listen: () => () => {}, close() {} };
+  const live: LiveFeed = { listen: () => () => {}, announced: () => false, close() {} };
   const app = await buildGateway({
     config,
     log: createLogger('gateway', 'silent'),

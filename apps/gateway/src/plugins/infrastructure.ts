@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import fp from 'fastify-plugin';
 import { createLiveFeed, type LiveFeed } from '../live.ts';
 import type { Playback } from '../playback.ts';
-import { type Catalog, type Liveness, natsCatalog, natsLiveness } from '../services.ts';
+import { type Catalog, type Liveness, natsCatalog, natsLiveness, readYourWrites } from '../services.ts';
 import { startUploadSweeper } from '../upload-sweeper.ts';
 
 declare module 'fastify' {
@@ -34,7 +34,11 @@ export const servicesPlugin = fp(
     const liveness = opts.liveness ?? (opts.nc ? natsLiveness(opts.nc) : undefined);
     if (!catalog) throw needNats('a catalog');
     if (!liveness) throw needNats('a liveness probe');
-    app.decorate('catalog', catalog);
+    // the live feed is decorated after this plugin: looked up when a read happens
+    app.decorate(
+      'catalog',
+      readYourWrites(catalog, (id) => app.live.announced(id)),
+    );
     app.decorate('liveness', liveness);
   },
   { name: 'reel-services' },

@@ -6,22 +6,6 @@ import { VideoIdParams } from '../../schemas/video.ts';
 
 const Query = T.Object({ access_token: T.Optional(T.String({ maxLength: 4096 })) });
 const FINAL = new Set(['ready', 'failed']);
-/** How long a stream waits for a video the catalog does not know yet (an upload answered 202 a moment ago). */
-const APPEAR_WITHIN_MS = 3000;
-
-/** The video, asking again for a moment while the catalog says not_found: it records an upload shortly after the 202. */
-async function appeared<V>(get: () => Promise<V>): Promise<V> {
-  const deadline = Date.now() + APPEAR_WITHIN_MS;
-  for (;;) {
-    try {
-      return await get();
-    } catch (err) {
-      if (!isQueryError(err) || err.code !== 'not_found' || Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 /**
  * GET /v1/videos/:id/events — Server-Sent Events: `status` with the video at once, `progress`
  * as each stage reports, then `ready` or `failed` with the final video, and the stream ends.
@@ -40,7 +24,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = req.params;
       const viewer = viewerOf(req);
       const get = () => catalog.get(id, viewer);
-      const first = await appeared(get); // 404 before the stream opens
+      const first = await get(); // 404 before the stream opens (a just-announced video is waited for)
       // a stream costs a socket and a listener for as long as the client likes: a few per caller
       const release = app.limits.openStream(req);
       reply.hijack();
