@@ -105,6 +105,14 @@ t.test('the API description and the web page', async (t) => {
     paths.some((p) => p === '/' || p.startsWith('/ui') || p.startsWith('/v1/tus')),
     'not the page or tus',
   );
+  const asyncapi = await app.inject({ url: '/asyncapi.json' });
+  t.equal(asyncapi.statusCode, 200);
+  const events = asyncapi.json();
+  t.match(events.asyncapi, /^3\./, 'the event contract, as AsyncAPI 3');
+  t.ok(
+    Object.values(events.channels).some((c) => (c as { address?: string }).address === 'video.ready'),
+    'every subject a channel',
+  );
 
   const home = await app.inject({ url: '/' });
   t.equal(home.statusCode, 200);
