@@ -38,22 +38,20 @@ export type PlatformRegistry = typeof registry;
 export type Subject<R extends Registry = PlatformRegistry> = keyof R & string;
 export type EventData<K extends Subject<R>, R extends Registry = PlatformRegistry> = Static<R[K]['schema']>;
 
-/** Named constants for the subjects, so call sites read `Subjects.uploaded`. */
-export const Subjects = {
-  created: 'video.created',
-  uploaded: 'video.uploaded',
-  updated: 'video.updated',
-  ingested: 'video.ingested',
-  transcodeRequested: 'video.transcode.requested',
-  transcoded: 'video.transcoded',
-  thumbnailsCreated: 'video.thumbnails.created',
-  progress: 'video.progress',
-  playable: 'video.playable',
-  packaged: 'video.packaged',
-  ready: 'video.ready',
-  failed: 'video.failed',
-  deleted: 'video.deleted',
-} as const satisfies Record<string, Subject>;
+/** `video.transcode.requested` → `transcodeRequested`: a subject's name in `Subjects`. */
+type SubjectName<S extends string> = S extends `video.${infer Rest}` ? CamelDots<Rest> : never;
+type CamelDots<S extends string> = S extends `${infer Head}.${infer Tail}` ? `${Head}${Capitalize<CamelDots<Tail>>}` : S;
+
+const subjectName = (subject: string): string => subject.replace(/^video\./, '').replace(/\.([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Named constants for the subjects, so call sites read `Subjects.uploaded`. Computed from the
+ * registry's keys (names and values at runtime, the same at compile time), so a subject added
+ * to the registry is named here without anyone writing it down twice.
+ */
+export const Subjects = Object.freeze(Object.fromEntries(Object.keys(registry).map((s) => [subjectName(s), s]))) as {
+  readonly [K in Subject as SubjectName<K>]: K;
+};
 
 /** The stream that stores every video event. */
 export const VIDEO_STREAM = 'VIDEO';
@@ -77,7 +75,8 @@ export interface Envelope<D = unknown> {
   readonly data: D;
 }
 
-function problemsOf(schema: TSchema, value: unknown): string[] {
+/** The first ten ways `value` breaks `schema`, as `path message`. */
+export function problemsOf(schema: TSchema, value: unknown): string[] {
   return [...Value.Errors(schema, value)].slice(0, 10).map((e) => `${e.path || '/'} ${e.message}`);
 }
 

@@ -2,6 +2,7 @@
  * @reel/events — the platform's contract: every subject, its versioned schema, the envelope,
  * and the helpers that publish, consume and query over NATS.
  */
+export * from './chunk-manifest.ts';
 export * from './consume.ts';
 export * from './contract.ts';
 export * from './errors.ts';
@@ -13,4 +14,5 @@ export * from './schemas.ts';
 export * from './stream.ts';
 export * from './tombstones.ts';
 export * from './trace.ts';
+export * from './video.ts';
 export * from './metrics.ts';

@@ -1,9 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
-import { Probe, RenditionInfo, VideoId, Visibility } from './schemas.ts';
+import { Probe, RenditionInfo } from './schemas.ts';
 import { defineQuery } from './rpc.ts';
-
-export const VideoStatus = T.Union([T.Literal('waiting_upload'), T.Literal('processing'), T.Literal('ready'), T.Literal('failed')]);
-export type VideoStatus = Static<typeof VideoStatus>;
+import { VideoId, VideoStatus, Visibility } from './video.ts';
 
 /** The catalog's record of a video; the gateway turns its object keys into URLs. */
 export const VideoRecord = T.Object({
@@ -43,4 +41,62 @@ export const listVideosQuery = defineQuery(
     status: T.Optional(VideoStatus),
   }),
   T.Object({ items: T.Array(VideoRecord), nextCursor: T.Union([T.String(), T.Null()]) }),
+);
+
+/** The video events a webhook can subscribe to (all of them when none is named). */
+export const WEBHOOK_EVENTS = ['video.uploaded', 'video.playable', 'video.ready', 'video.failed', 'video.updated', 'video.deleted'] as const;
+export const WebhookEvent = T.Union(WEBHOOK_EVENTS.map((e) => T.Literal(e)));
+export type WebhookEvent = Static<typeof WebhookEvent>;
+
+/** An owner's webhook as listed (the secret is only in the creation answer). */
+export const WebhookRecord = T.Object({
+  id: T.String(),
+  url: T.String(),
+  events: T.Array(WebhookEvent),
+  /** False once the receiver answered 410 Gone. */
+  active: T.Boolean(),
+  createdAt: T.String(),
+});
+export type WebhookRecord = Static<typeof WebhookRecord>;
+
+export const WebhookDelivery = T.Object({
+  id: T.String(),
+  eventId: T.String(),
+  type: T.String(),
+  status: T.Union([T.Literal('delivered'), T.Literal('retrying'), T.Literal('failed')]),
+  attempts: T.Integer({ minimum: 0 }),
+  responseStatus: T.Union([T.Integer(), T.Null()]),
+  lastAttemptAt: T.Union([T.String(), T.Null()]),
+});
+export type WebhookDelivery = Static<typeof WebhookDelivery>;
+
+/** Registers a webhook; `bad_request` for a URL the service will not call. */
+export const createWebhookQuery = defineQuery(
+  'reel.webhooks.create',
+  T.Object({
+    ownerId: T.String({ minLength: 1 }),
+    url: T.String({ minLength: 1, maxLength: 2048 }),
+    events: T.Optional(T.Array(WebhookEvent, { minItems: 1 })),
+  }),
+  T.Object({ id: T.String(), url: T.String(), events: T.Array(WebhookEvent), secret: T.String(), createdAt: T.String() }),
+);
+
+export const listWebhooksQuery = defineQuery(
+  'reel.webhooks.list',
+  T.Object({ ownerId: T.String({ minLength: 1 }) }),
+  T.Object({ items: T.Array(WebhookRecord) }),
+);
+
+/** Removes the owner's webhook (and its deliveries); `not_found` for anyone else's. */
+export const deleteWebhookQuery = defineQuery(
+  'reel.webhooks.delete',
+  T.Object({ ownerId: T.String({ minLength: 1 }), id: T.String({ maxLength: 64 }) }),
+  T.Object({}),
+);
+
+/** The latest deliveries of the owner's webhook, newest first; `not_found` for anyone else's. */
+export const listWebhookDeliveriesQuery = defineQuery(
+  'reel.webhooks.deliveries',
+  T.Object({ ownerId: T.String({ minLength: 1 }), id: T.String({ maxLength: 64 }) }),
+  T.Object({ items: T.Array(WebhookDelivery) }),
 );

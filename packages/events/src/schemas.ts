@@ -1,7 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { MAX_TITLE_LENGTH, VideoId, Visibility } from './video.ts';
 
-/** Video ids are UUIDs minted by the gateway; every video event carries one. */
-export const VideoId = T.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Key = T.String({ minLength: 1, maxLength: 1024 });
 const Stage = T.Union([T.Literal('upload'), T.Literal('ingest'), T.Literal('transcode'), T.Literal('thumbnails'), T.Literal('package'), T.Literal('catalog')]);
 export type Stage = Static<typeof Stage>;
@@ -9,14 +8,11 @@ export type Stage = Static<typeof Stage>;
 export const ObjectRef = T.Object({ bucket: T.String({ minLength: 1 }), key: Key });
 export type ObjectRef = Static<typeof ObjectRef>;
 
-export const Visibility = T.Union([T.Literal('private'), T.Literal('public')]);
-export type Visibility = Static<typeof Visibility>;
-
 /** What the owner says about a video, carried by the events that create it. */
 const VideoMeta = {
   videoId: VideoId,
   ownerId: T.String({ minLength: 1, maxLength: 256 }),
-  title: T.String({ maxLength: 200 }),
+  title: T.String({ maxLength: MAX_TITLE_LENGTH }),
   description: T.String({ maxLength: 5000 }),
   visibility: Visibility,
 };
@@ -180,7 +176,7 @@ export const CreatedV1 = T.Object({
 export const UpdatedV1 = T.Object({
   videoId: VideoId,
   ownerId: T.String({ minLength: 1, maxLength: 256 }),
-  title: T.Optional(T.String({ maxLength: 200 })),
+  title: T.Optional(T.String({ maxLength: MAX_TITLE_LENGTH })),
   description: T.Optional(T.String({ maxLength: 5000 })),
   visibility: T.Optional(Visibility),
 });
