@@ -1,4 +1,14 @@
-import { type ChunkRendition, type EventData, type HandlerContext, type Publisher, RetryableError, Subjects } from '@reel/events';
+import {
+  type ChunkManifest,
+  type EventData,
+  type HandlerContext,
+  isInvalidMessageError,
+  PermanentError,
+  type Publisher,
+  parseChunkManifest,
+  RetryableError,
+  Subjects,
+} from '@reel/events';
 import { keys, type Storage } from '@reel/storage';
 import { joinChunks, masterPlaylist, measure, mediaPlaylist, type Variant } from '../hls.ts';
 
@@ -6,8 +16,6 @@ export interface PackagerDeps {
   storage: Storage;
   publisher: Publisher;
 }
-
-type ChunkManifest = { chunk: { index: number }; renditions: ChunkRendition[] };
 
 /**
  * video.transcoded → once every chunk of the video is in, the media playlists (one per rung)
@@ -28,7 +36,7 @@ export function createTranscodedHandler(deps: PackagerDeps) {
         ctx.log.info({ missing: i }, 'waiting for other chunks');
         return;
       }
-      manifests.push(JSON.parse(await storage.getText(storage.sourceBucket, key)) as ChunkManifest);
+      manifests.push(readManifest(key, await storage.getText(storage.sourceBucket, key)));
     }
     const rungs = joinChunks(manifests);
     // a playlist may only name segments that exist
@@ -70,4 +78,14 @@ export function createTranscodedHandler(deps: PackagerDeps) {
     );
     ctx.log.info({ rungs: variants.length, durationSec }, 'video packaged');
   };
+}
+
+/** A stored manifest that breaks the contract will not mend by retrying: the video fails. */
+function readManifest(key: string, text: string): ChunkManifest {
+  try {
+    return parseChunkManifest(text);
+  } catch (err) {
+    if (isInvalidMessageError(err)) throw new PermanentError('package_failed', `${key}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }

@@ -1,6 +1,15 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ChunkRendition, type EventData, type HandlerContext, isVideoDeletedError, PermanentError, type Publisher, Subjects } from '@reel/events';
+import {
+  type ChunkManifest,
+  type ChunkRendition,
+  type EventData,
+  type HandlerContext,
+  isVideoDeletedError,
+  PermanentError,
+  type Publisher,
+  Subjects,
+} from '@reel/events';
 import { isFfmpegError, KEYFRAME_SEC, type Media, segmentsAlign } from '@reel/media';
 import { keys, type Storage } from '@reel/storage';
 import { codecsFor, parseMediaPlaylist } from '../encode.ts';
@@ -95,7 +104,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
         ctx.working();
       }
       const manifest = { bucket: deps.storage.sourceBucket, key: keys.chunkManifest(d.videoId, d.chunk.index) };
-      const body = JSON.stringify({ chunk: d.chunk, renditions });
+      const body = JSON.stringify({ chunk: d.chunk, renditions } satisfies ChunkManifest);
       await persist('chunk manifest', () => deps.storage.putText(manifest.bucket, manifest.key, body, 'application/json'), keep);
       const done = { videoId: d.videoId, chunk: d.chunk, renditions, manifest };
       await persist('video.transcoded', () => deps.publisher.publish(Subjects.transcoded, done, { id: `${ctx.envelope.id}.done` }), {
