@@ -1,4 +1,13 @@
-import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { VIDEO_STREAM, VIDEO_SUBJECTS } from './contract.ts';
 
@@ -41,16 +50,18 @@ export async function ensureVideoStream(nc: NatsConnection, opts: StreamOptions 
       await jsm.streams.add(config);
     } catch (addErr) {
       // another service created it at the same moment
-      if (!String((addErr as Error).message).includes('already in use')) throw addErr;
+      if (!hasApiCode(addErr, STREAM_NAME_IN_USE)) throw addErr;
     }
   }
   return jsm;
 }
 
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: string; api_error?: { err_code?: number } };
-  return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(e?.message ?? '');
-}
+/** JetStream's JSStreamNameExistErr, which @nats-io/jetstream does not name in JetStreamApiCodes. */
+const STREAM_NAME_IN_USE = 10058;
+
+const hasApiCode = (err: unknown, ...codes: number[]): boolean => err instanceof JetStreamApiError && codes.includes(err.code);
+
+const isNotFound = (err: unknown): boolean => hasApiCode(err, JetStreamApiCodes.StreamNotFound, JetStreamApiCodes.ConsumerNotFound);
 
 export interface ConsumerSpec {
   /** Durable name: one per (service, subject); replicas of a service share it. */
