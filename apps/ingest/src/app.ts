@@ -1,4 +1,4 @@
-import { consume, Subjects } from '@reel/events';
+import { Subjects } from '@reel/events';
 import { createMedia, resolveFfmpeg } from '@reel/media';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
@@ -15,7 +15,7 @@ const MAX_DELIVER = 10;
 
 /** Ingest: one durable consumer of video.uploaded, and the clean-up of a deleted video's source. */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
-  const { config, log, nc, publisher, shutdown, tombstones } = deps;
+  const { config, publisher, tombstones } = deps;
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
   const uploaded = createUploadedHandler({
     storage,
@@ -23,30 +23,21 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     media: createMedia(resolveFfmpeg(config)),
     limits: { maxDurationSec: config.MAX_DURATION_SEC, maxResolution: config.MAX_RESOLUTION, maxUploadBytes: config.MAX_UPLOAD_BYTES },
   });
-  const sub = await consume(nc, {
-    durable: 'ingest',
-    filter: Subjects.uploaded,
-    handlers: { [Subjects.uploaded]: uploaded },
-    log,
-    publisher,
-    tombstones,
-    stage: 'ingest',
-    concurrency: 4,
-    ackWaitMs: 30_000,
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-    timeoutMs: 120_000,
-  });
-  const deleted = await consume(nc, {
-    durable: 'ingest-deleted',
-    filter: Subjects.deleted,
-    handlers: { [Subjects.deleted]: createDeletedHandler(storage) },
-    log,
-    publisher,
-    tombstones,
-    stage: 'ingest',
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-  });
-  shutdown.add('consumers', () => Promise.all([sub.stop(), deleted.stop()]));
+  await deps.consume(
+    'ingest',
+    { [Subjects.uploaded]: uploaded },
+    {
+      stage: 'ingest',
+      concurrency: 4,
+      ackWaitMs: 30_000,
+      maxDeliver: MAX_DELIVER,
+      backoffMs: BACKOFF_MS,
+      timeoutMs: 120_000,
+    },
+  );
+  await deps.consume(
+    'ingest-deleted',
+    { [Subjects.deleted]: createDeletedHandler(storage) },
+    { stage: 'ingest', maxDeliver: MAX_DELIVER, backoffMs: BACKOFF_MS },
+  );
 }

@@ -1,4 +1,4 @@
-import { consume, Subjects } from '@reel/events';
+import { Subjects } from '@reel/events';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
 import { createDeletedHandler } from './handlers/video-deleted.ts';
@@ -14,31 +14,22 @@ const MAX_DELIVER = 10;
 
 /** The packager: one durable consumer of video.transcoded, and the clean-up of a deleted video's media. */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
-  const { config, log, nc, publisher, shutdown, tombstones } = deps;
+  const { config, publisher, tombstones } = deps;
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
-  const sub = await consume(nc, {
-    durable: 'packager',
-    filter: Subjects.transcoded,
-    handlers: { [Subjects.transcoded]: createTranscodedHandler({ storage, publisher }) },
-    log,
-    publisher,
-    tombstones,
-    stage: 'package',
-    concurrency: 2,
-    ackWaitMs: 30_000,
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-  });
-  const deleted = await consume(nc, {
-    durable: 'packager-deleted',
-    filter: Subjects.deleted,
-    handlers: { [Subjects.deleted]: createDeletedHandler(storage) },
-    log,
-    publisher,
-    tombstones,
-    stage: 'package',
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-  });
-  shutdown.add('consumers', () => Promise.all([sub.stop(), deleted.stop()]));
+  await deps.consume(
+    'packager',
+    { [Subjects.transcoded]: createTranscodedHandler({ storage, publisher }) },
+    {
+      stage: 'package',
+      concurrency: 2,
+      ackWaitMs: 30_000,
+      maxDeliver: MAX_DELIVER,
+      backoffMs: BACKOFF_MS,
+    },
+  );
+  await deps.consume(
+    'packager-deleted',
+    { [Subjects.deleted]: createDeletedHandler(storage) },
+    { stage: 'package', maxDeliver: MAX_DELIVER, backoffMs: BACKOFF_MS },
+  );
 }

@@ -1,4 +1,4 @@
-import { consume, Subjects } from '@reel/events';
+import { Subjects } from '@reel/events';
 import { createMedia, resolveFfmpeg } from '@reel/media';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
@@ -19,7 +19,7 @@ const MAX_DELIVER = 10;
  * thumbnails fan-out consumer of video.ingested.
  */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
-  const { config, log, nc, publisher, shutdown, tombstones } = deps;
+  const { config, log, publisher, tombstones } = deps;
   // nothing is written for a deleted video, even by a write already under way
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
   await storage.ensureBuckets();
@@ -27,33 +27,28 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   const workDir = config.WORK_DIR;
   // temp files of a worker killed mid-job (kill -9, OOM) would stay forever otherwise
   await sweepStaleWorkDirs(workDir, log);
-  const work = await consume(nc, {
-    durable: 'transcoder',
-    filter: Subjects.transcodeRequested,
-    handlers: { [Subjects.transcodeRequested]: createTranscodeHandler({ storage, publisher, media, workDir }) },
-    log,
-    publisher,
-    tombstones,
-    stage: 'transcode',
-    concurrency: config.TRANSCODE_CONCURRENCY,
-    ackWaitMs: 30_000,
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-    timeoutMs: config.TRANSCODE_TIMEOUT_SEC * 1000,
-  });
-  const thumbs = await consume(nc, {
-    durable: 'thumbnails',
-    filter: Subjects.ingested,
-    handlers: { [Subjects.ingested]: createThumbnailsHandler({ storage, publisher, media, workDir }) },
-    log,
-    publisher,
-    tombstones,
-    stage: 'thumbnails',
-    concurrency: 1,
-    ackWaitMs: 30_000,
-    maxDeliver: MAX_DELIVER,
-    backoffMs: BACKOFF_MS,
-    timeoutMs: 30 * 60_000,
-  });
-  shutdown.add('consumers', () => Promise.all([work.stop(), thumbs.stop()]));
+  await deps.consume(
+    'transcoder',
+    { [Subjects.transcodeRequested]: createTranscodeHandler({ storage, publisher, media, workDir }) },
+    {
+      stage: 'transcode',
+      concurrency: config.TRANSCODE_CONCURRENCY,
+      ackWaitMs: 30_000,
+      maxDeliver: MAX_DELIVER,
+      backoffMs: BACKOFF_MS,
+      timeoutMs: config.TRANSCODE_TIMEOUT_SEC * 1000,
+    },
+  );
+  await deps.consume(
+    'thumbnails',
+    { [Subjects.ingested]: createThumbnailsHandler({ storage, publisher, media, workDir }) },
+    {
+      stage: 'thumbnails',
+      concurrency: 1,
+      ackWaitMs: 30_000,
+      maxDeliver: MAX_DELIVER,
+      backoffMs: BACKOFF_MS,
+      timeoutMs: 30 * 60_000,
+    },
+  );
 }

@@ -1,4 +1,15 @@
-import { createPublisher, ensureVideoStream, type Logger, openTombstones, type Publisher, type Tombstones } from '@reel/events';
+import {
+  type ConsumeOptions,
+  consume,
+  createPublisher,
+  ensureVideoStream,
+  type HandlerMap,
+  type Logger,
+  openTombstones,
+  type Publisher,
+  type Subscription,
+  type Tombstones,
+} from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConfigOf, type ConfigSpec, loadConfig, natsSpec } from './config.ts';
 import { createShutdown, exitOnSignals, serveHealth, type Shutdown } from './lifecycle.ts';
@@ -16,6 +27,27 @@ export interface ServiceDeps<C> {
   readonly tombstones: Tombstones;
   /** Register what the app opens; it is closed in reverse order on shutdown. */
   readonly shutdown: Shutdown;
+  /**
+   * Runs a durable consumer with this service's NATS connection, logger, publisher and
+   * tombstones; every consumer started this way is stopped (all at once) on shutdown.
+   */
+  consume(durable: string, handlers: Partial<HandlerMap>, opts: BoundConsumeOptions): Promise<Subscription>;
+}
+
+/** What differs between one service's consumers; `filter` defaults to the one subject handled. */
+export type BoundConsumeOptions = Omit<ConsumeOptions, 'durable' | 'handlers' | 'filter' | 'log' | 'publisher' | 'tombstones'> & { filter?: string };
+
+/** consume() bound to one service's connection and helpers. */
+export function bindConsume(base: Pick<ServiceDeps<unknown>, 'nc' | 'log' | 'publisher' | 'tombstones' | 'shutdown'>): ServiceDeps<unknown>['consume'] {
+  const subs: Subscription[] = [];
+  return async (durable, handlers, opts) => {
+    const subjects = Object.keys(handlers);
+    const filter = opts.filter ?? (subjects.length === 1 ? subjects[0] : undefined);
+    if (!filter) throw new TypeError(`consumer ${durable} handles ${subjects.length} subjects: give its filter`);
+    const sub = await consume(base.nc, { ...opts, durable, filter, handlers, log: base.log, publisher: base.publisher, tombstones: base.tombstones });
+    if (subs.push(sub) === 1) base.shutdown.add('consumers', () => Promise.all(subs.map((s) => s.stop())));
+    return sub;
+  };
 }
 
 export interface BootOptions<S extends ConfigSpec> {
@@ -43,7 +75,7 @@ export async function bootService<S extends ConfigSpec>(opts: BootOptions<S>): P
   const tombstones = await openTombstones(nc, { replicas: base.NATS_STREAM_REPLICAS, log });
   shutdown.add('tombstones', () => tombstones.close());
   const publisher = createPublisher(nc, undefined, { tombstones });
-  await opts.build({ config, log, nc, publisher, tombstones, shutdown });
+  await opts.build({ config, log, nc, publisher, tombstones, shutdown, consume: bindConsume({ nc, log, publisher, tombstones, shutdown }) });
   const health = serveHealth(nc, opts.name, log);
   shutdown.add('health', () => health.unsubscribe());
   log.info({ nats: base.NATS_URL }, `${opts.name} started`);
