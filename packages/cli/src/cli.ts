@@ -307,7 +307,7 @@ async function cmdToken(args: string[]): Promise<number> {
   if (!sub.trim()) throw new CliError('--sub must not be empty', 2);
   const ttl = parseTtl(p.values.ttl ?? '30d');
   const secret = findSecret();
-  const { mintToken } = await import('@reel/runtime');
+  const { mintToken } = await import('@reel/token');
   out(`${await mintToken(secret, sub, ttl)}\n`);
   return 0;
 }

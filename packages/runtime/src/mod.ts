@@ -5,4 +5,5 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './nats.ts';
 export * from './service.ts';
-export * from './token.ts';
+// the tokens have their own package so the CLI mints them without server code
+export { mintToken } from '@reel/token';

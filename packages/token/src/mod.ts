@@ -1,3 +1,4 @@
+/** @reel/token — the bearer tokens the gateway accepts, minted for `npm start`, the CLI and the tests. */
 import { SignJWT } from 'jose';
 
 /** Mints an HS256 bearer token for `sub` (the dev token `npm start` prints, the CLI, tests). */
