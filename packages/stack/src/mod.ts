@@ -3,6 +3,6 @@ export * from './apps.ts';
 export * from './infra.ts';
 export * from './restartable.ts';
 export * from './testing.ts';
-export * from './clips.ts';
 export * from './chromium.ts';
-export * from './hls-check.ts';
+// the test clients moved to @reel/testing; re-exported so tests keep importing them from here
+export * from '@reel/testing';

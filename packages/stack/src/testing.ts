@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { mintToken } from '@reel/runtime';
 import { type AppName, prettyLine, type RunningApps, startApps, waitForHealthy } from './apps.ts';
 import { freePort } from './ports.ts';
@@ -15,8 +15,16 @@ const show = (source: string, line: string) => {
   if (verbose) process.stderr.write(`[${source}] ${prettyLine(line)}\n`);
 };
 
-// a test killed by its runner still stops what it started (see process.ts)
-process.once('SIGTERM', () => process.exit(143));
+let exitOnSigterm = false;
+/**
+ * A test killed by its runner still stops what it started (see process.ts): registered by the
+ * functions that start servers, once, so importing this module changes nothing.
+ */
+function exitWithTheTest(): void {
+  if (exitOnSigterm) return;
+  exitOnSigterm = true;
+  process.once('SIGTERM', () => process.exit(143));
+}
 
 /**
  * Starts a NATS server (temp JetStream store), a Postgres cluster with its own database and an
@@ -30,6 +38,7 @@ export async function startTestInfra(teardown: Teardown): Promise<Infra & { dir:
 }
 
 async function tempInfra(opts: { natsNodes?: number; log?: (source: string, line: string) => void } = {}): Promise<Infra & { dir: string }> {
+  exitWithTheTest();
   const dir = mkdtempSync(join(tmpdir(), 'reel-test-'));
   // Postgres runs as the postgres user when we are root: it must be able to enter the directory
   chmodSync(dir, 0o755);
@@ -106,33 +115,4 @@ export async function startTestPlatform(teardown: Teardown, opts: TestPlatformOp
   await Promise.race([waitForHealthy(url, 60_000), died]);
   healthy = true;
   return { url, env, infra, apps, token: (sub) => mintToken(TEST_JWT_SECRET, sub, 3600) };
-}
-
-/** POST /v1/videos with the file streamed from disk as multipart/form-data. */
-export async function uploadFile(baseUrl: string, token: string | undefined, file: string, fields: Record<string, string> = {}): Promise<Response> {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  form.set('file', await openAsBlob(file), basename(file));
-  return fetch(`${baseUrl}/v1/videos`, { method: 'POST', body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
-}
-
-/** Polls GET /v1/videos/:id until its status is one of `until`; returns the video. */
-export async function waitForVideo(
-  baseUrl: string,
-  token: string,
-  id: string,
-  until: string[] = ['ready', 'failed'],
-  timeoutMs = 120_000,
-): Promise<Record<string, unknown> & { status: string }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: (Record<string, unknown> & { status: string }) | undefined;
-  while (Date.now() < deadline) {
-    const res = await fetch(`${baseUrl}/v1/videos/${id}`, { headers: { authorization: `Bearer ${token}` } });
-    if (res.ok) {
-      last = (await res.json()) as Record<string, unknown> & { status: string };
-      if (until.includes(last.status)) return last;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`video ${id} did not reach ${until.join('/')} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
 }

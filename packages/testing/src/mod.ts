@@ -1,0 +1,4 @@
+/** @reel/testing — clients of a running platform for tests and benchmarks; starts nothing itself. */
+export * from './clips.ts';
+export * from './hls-check.ts';
+export * from './http-clients.ts';
