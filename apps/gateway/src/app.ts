@@ -25,6 +25,7 @@ import { videoRoutes } from './routes/videos/index.ts';
 import { manageRoutes } from './routes/videos/manage.ts';
 import { playbackRoutes } from './routes/videos/playback.ts';
 import { webRoutes } from './routes/web.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { ErrorBody, VideoBody } from './schemas/video.ts';
 import type { Catalog, Liveness } from './services.ts';
 
@@ -120,6 +121,7 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(tusRoutes);
   await app.register(eventRoutes);
   await app.register(playbackRoutes);
+  await app.register(webhookRoutes, { nc: deps.nc });
   await app.register(webRoutes);
   await app.register(docsRoutes);
   return app;

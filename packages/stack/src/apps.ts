@@ -6,7 +6,7 @@ import { type Restartable, restartable } from './restartable.ts';
 /** The repository root (this file is packages/stack/src/apps.ts). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const APPS = ['catalog', 'ingest', 'transcoder', 'packager', 'gateway'] as const;
+export const APPS = ['catalog', 'ingest', 'transcoder', 'packager', 'gateway', 'webhooks'] as const;
 export type AppName = (typeof APPS)[number];
 
 export interface RunningApps {
