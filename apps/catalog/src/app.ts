@@ -1,14 +1,15 @@
 import { consume, getVideoQuery, listVideosQuery, serveQuery, VIDEO_SUBJECTS } from '@reel/events';
-import type { ConfigOf, ServiceDeps } from '@reel/runtime';
+import type { ConfigOf, natsSpec, ServiceDeps } from '@reel/runtime';
 import type { configSpec } from './config.ts';
 import { openDb } from './db.ts';
 import { isConnectionError, waitForDatabase } from './db-health.ts';
 import { createProjection } from './projection.ts';
 import { createQueries } from './queries.ts';
+import { backfillRecords, openRecordBucket, recordPublisher } from './read-model.ts';
 import { sweepExpiredUploads } from './sweeper.ts';
 
 /** The catalog: projects every video event into Postgres and answers the gateway's queries. */
-export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
+export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec & typeof natsSpec>>): Promise<void> {
   const { config, log, nc, publisher, shutdown } = deps;
   const { db, ping, close } = await openDb(config.DATABASE_URL);
   shutdown.add('postgres', close);
@@ -18,10 +19,13 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     for (const s of subs) s.unsubscribe();
   });
   const gate = waitForDatabase(ping, log);
+  // the gateways' read model: filled before the projection starts, then written by it
+  const recordKv = await openRecordBucket(nc, config.NATS_STREAM_REPLICAS);
+  await backfillRecords(recordKv, db, log);
   const projection = await consume(nc, {
     durable: 'catalog',
     filter: VIDEO_SUBJECTS,
-    handlers: createProjection(db, { publisher, onConnectionError: gate.suspect }),
+    handlers: createProjection(db, { publisher, onConnectionError: gate.suspect, records: recordPublisher(recordKv) }),
     log,
     publisher,
     stage: 'catalog',

@@ -5,6 +5,7 @@ import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { isConnectionError } from './db-health.ts';
 import { evolve, readyEventId, readyOf, statusOf, type VideoState } from './fold.ts';
+import type { RecordPublisher } from './read-model.ts';
 import { videos } from './schema.ts';
 
 type Row = typeof videos.$inferInsert;
@@ -40,7 +41,7 @@ export interface Projected {
  * one transaction, so concurrent deliveries (replicas, concurrency) serialize per video. The fold
  * makes any order and any repetition give the same row; an event that changes nothing writes nothing.
  */
-export async function project(db: Db, env: Envelope): Promise<Projected> {
+export async function project(db: Db, env: Envelope, onState?: (state: VideoState) => Promise<void>): Promise<Projected> {
   const videoId = (env.data as { videoId: string }).videoId;
   return withSpan(
     `postgres project ${env.type}`,
@@ -52,16 +53,25 @@ export async function project(db: Db, env: Envelope): Promise<Projected> {
           const [row] = await tx.select({ state: videos.state }).from(videos).where(eq(videos.id, videoId)).for('update');
           const next = evolve(row?.state, env);
           const ready = next && readyOf(next);
-          if (!next || (row && isDeepStrictEqual(row.state, next))) return { outcome: 'unchanged', ready, becameReady: false };
+          if (!next || (row && isDeepStrictEqual(row.state, next))) {
+            // written again even when unchanged: a gateway waiting to read its own write learns it is there
+            if (row && onState) await onState(row.state);
+            return { outcome: 'unchanged', ready, becameReady: false };
+          }
           const before = row && readyOf(row.state);
           const becameReady = Boolean(ready && (!before || readyEventId(before) !== readyEventId(ready)));
           const values = toRow(next);
           if (row) {
             await tx.update(videos).set(values).where(eq(videos.id, videoId));
+            // under the row lock: the read model is written in the order the states are
+            await onState?.(next);
             return { outcome: 'changed', ready, becameReady };
           }
           const inserted = await tx.insert(videos).values(values).onConflictDoNothing().returning({ id: videos.id });
-          if (inserted.length) return { outcome: 'changed', ready, becameReady };
+          if (inserted.length) {
+            await onState?.(next);
+            return { outcome: 'changed', ready, becameReady };
+          }
         }
         throw new Error(`video ${videoId}: the row could not be locked`);
       });
@@ -78,11 +88,12 @@ export async function project(db: Db, env: Envelope): Promise<Projected> {
  * redelivery finds the row already ready (the fold makes the repeat harmless) and publishes again
  * under the same id. `onConnectionError` tells the consumer's gate that the database just went away.
  */
-export function createProjection(db: Db, opts: { publisher: Publisher; onConnectionError?: () => void }): Partial<HandlerMap> {
+export function createProjection(db: Db, opts: { publisher: Publisher; onConnectionError?: () => void; records?: RecordPublisher }): Partial<HandlerMap> {
+  const onState = opts.records && ((state: VideoState) => (opts.records as RecordPublisher).publish(state));
   const handler: Handler<Subject> = async (_data, { envelope, deliveryCount, log }) => {
     let projected: Projected;
     try {
-      projected = await project(db, envelope);
+      projected = await project(db, envelope, onState);
     } catch (err) {
       // a database outage is waited out (consume's gate stops pulling meanwhile), never a failure of the video
       if (isConnectionError(err)) {

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import fp from 'fastify-plugin';
 import { createLiveFeed, type LiveFeed } from '../live.ts';
 import type { Playback } from '../playback.ts';
+import { memoryCatalog, openReadModel, type RecordStore } from '../read-model.ts';
 import { type Catalog, type Liveness, natsCatalog, natsLiveness, readYourWrites } from '../services.ts';
 import { startUploadSweeper } from '../upload-sweeper.ts';
 
@@ -15,6 +16,8 @@ declare module 'fastify' {
     publisher: Publisher;
     live: LiveFeed;
     playback: Playback;
+    /** The catalog's records held in memory (null when the catalog is given, as in tests with fakes). */
+    readModel: RecordStore | null;
   }
 }
 
@@ -27,19 +30,33 @@ interface ServicesOptions {
 
 const needNats = (what: string) => new Error(`the gateway needs ${what} or a NATS connection to build one`);
 
-/** `app.catalog` and `app.liveness`: request-reply queries on the runtime's connection (nothing of their own to close). */
+/**
+ * `app.catalog` and `app.liveness`. Built on NATS, the catalog is the read model watched into memory
+ * (closed with the app), falling back to request-reply queries for what memory does not answer.
+ */
 export const servicesPlugin = fp(
   async (app, opts: ServicesOptions) => {
-    const catalog = opts.catalog ?? (opts.nc ? natsCatalog(opts.nc) : undefined);
+    let catalog = opts.catalog;
+    let store: RecordStore | null = null;
+    if (!catalog && opts.nc) {
+      // the runtime loads NATS_STREAM_REPLICAS with every app's config; the gateway's own spec does not name it
+      const replicas = (app.config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+      const readModel = await openReadModel(opts.nc, { replicas, log: app.log });
+      app.addHook('onClose', () => readModel.close());
+      store = readModel.store;
+      catalog = memoryCatalog(store, natsCatalog(opts.nc));
+    }
     const liveness = opts.liveness ?? (opts.nc ? natsLiveness(opts.nc) : undefined);
     if (!catalog) throw needNats('a catalog');
     if (!liveness) throw needNats('a liveness probe');
     // the live feed is decorated after this plugin: looked up when a read happens
     app.decorate(
       'catalog',
-      readYourWrites(catalog, (id) => app.live.announced(id)),
+      // memory that knows the video (a record, or its deletion) has said the last word: no wait
+      readYourWrites(catalog, (id) => app.live.announced(id) && store?.get(id) === undefined),
     );
     app.decorate('liveness', liveness);
+    app.decorate('readModel', store);
   },
   { name: 'reel-services' },
 );
@@ -76,8 +93,35 @@ export const storagePlugin = fp(
   { name: 'reel-storage' },
 );
 
-/** `app.publisher`: the runtime's, which drains it on shutdown after the app has closed. */
-export const publisherPlugin = fp(async (app, opts: { publisher: Publisher }) => void app.decorate('publisher', opts.publisher), { name: 'reel-publisher' });
+/**
+ * `app.publisher`: the runtime's, which drains it on shutdown after the app has closed. A change
+ * published here makes this replica's reads of that video wait (bounded) for the catalog's record
+ * of it: the owner reads their own write.
+ */
+export const publisherPlugin = fp(
+  async (app, opts: { publisher: Publisher }) => {
+    const store = app.readModel;
+    if (!store) return void app.decorate('publisher', opts.publisher);
+    const publisher: Publisher = {
+      ...opts.publisher,
+      async publish(subject, data, o) {
+        const videoId = (data as { videoId?: unknown }).videoId;
+        // expected before the publish: the catalog's record may arrive before the publish returns
+        const cancel = typeof videoId === 'string' ? store.expect(videoId) : undefined;
+        try {
+          const res = await opts.publisher.publish(subject, data, o);
+          if (res.duplicate) cancel?.();
+          return res;
+        } catch (err) {
+          cancel?.();
+          throw err;
+        }
+      },
+    };
+    app.decorate('publisher', publisher);
+  },
+  { name: 'reel-publisher' },
+);
 
 /** `app.playback`: the playback link signer (pure: nothing to close). */
 export const playbackPlugin = fp(async (app, opts: { playback: Playback }) => void app.decorate('playback', opts.playback), { name: 'reel-playback' });
