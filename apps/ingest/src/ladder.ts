@@ -2,7 +2,7 @@ import type { Chunk, Probe, Rung } from '@reel/events';
 import { alignedSegmentSec, even } from '@reel/media';
 
 /** The rungs Reel may produce, by their short side (height for landscape, width for portrait). */
-export const RUNGS = [
+const RUNGS = [
   { short: 1080, videoBitrate: 5_000_000, audioBitrate: 128_000 },
   { short: 720, videoBitrate: 2_800_000, audioBitrate: 128_000 },
   { short: 480, videoBitrate: 1_400_000, audioBitrate: 128_000 },

@@ -17,7 +17,7 @@ export interface PersistOptions {
 const NATS_OUTAGE = new Set(['TimeoutError', 'NoRespondersError', 'ConnectionError', 'RequestError']);
 export const isNatsOutage = (err: unknown): boolean => NATS_OUTAGE.has((err as Error | undefined)?.name ?? '');
 
-export const PERSIST_BUDGET_MS = 10 * 60_000;
+const PERSIST_BUDGET_MS = 10 * 60_000;
 
 /**
  * Runs a write of finished work until it succeeds: an encode costs minutes, so an outage of

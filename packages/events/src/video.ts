@@ -25,7 +25,7 @@ export type VideoStatus = Static<typeof VideoStatus>;
 export const FINAL_STATUSES: ReadonlySet<VideoStatus> = new Set(['ready', 'failed']);
 export const isFinalStatus = (status: unknown): status is 'ready' | 'failed' => FINAL_STATUSES.has(status as VideoStatus);
 
-export const UNTITLED = 'Untitled';
+const UNTITLED = 'Untitled';
 export const MAX_TITLE_LENGTH = 200;
 
 /**

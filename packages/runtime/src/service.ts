@@ -38,7 +38,7 @@ export interface ServiceDeps<C> {
 export type BoundConsumeOptions = Omit<ConsumeOptions, 'durable' | 'handlers' | 'filter' | 'log' | 'publisher' | 'tombstones'> & { filter?: string };
 
 /** consume() bound to one service's connection and helpers. */
-export function bindConsume(base: Pick<ServiceDeps<unknown>, 'nc' | 'log' | 'publisher' | 'tombstones' | 'shutdown'>): ServiceDeps<unknown>['consume'] {
+function bindConsume(base: Pick<ServiceDeps<unknown>, 'nc' | 'log' | 'publisher' | 'tombstones' | 'shutdown'>): ServiceDeps<unknown>['consume'] {
   const subs: Subscription[] = [];
   return async (durable, handlers, opts) => {
     const subjects = Object.keys(handlers);

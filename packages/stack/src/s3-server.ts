@@ -11,7 +11,10 @@ import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
  *
  * The account, container, object and proxy servers all run in one Python process
  * (packages/stack/swift/serve.py) with an in-process cache instead of memcached.
- * See /work/shared/STACK.md, "S3-compatible storage", for what s3api does not support.
+ * What s3api 2.30 does not do: PutBucketCors and object tagging answer 501 (CORS is set in
+ * the proxy config below instead); an empty `delimiter=` (minio-js) breaks ListMultipartUploads;
+ * DeleteObjects demands Content-MD5, which AWS SDK v3 no longer sends; aws-chunked bodies are
+ * refused (SDK clients need `requestChecksumCalculation: 'WHEN_REQUIRED'`).
  */
 export interface S3ServerHandle {
   /** e.g. http://127.0.0.1:PORT */
