@@ -3,7 +3,7 @@
  * (N: time for a scenario's own steps, on top of its wait for the videos; 300 by default).
  *
  * Each scenario (scripts/chaos/scenarios.ts) starts a fresh platform (NATS, Postgres, the S3
- * server and the five apps, each its own process), injects its fault, then checks: every
+ * server and every app, each its own process), injects its fault, then checks: every
  * accepted video ready (or failed with a reason), none stuck processing; ready ones have every
  * segment their playlists name, a poster, thumbnails and a storyboard; /v1/health ok without
  * restarting anything; the JetStream consumers drained; nothing of a deleted video in either
