@@ -1,4 +1,4 @@
-import { consume, createWebhookQuery, deleteWebhookQuery, listWebhookDeliveriesQuery, listWebhooksQuery, serveQuery, VIDEO_SUBJECTS } from '@reel/events';
+import { createWebhookQuery, deleteWebhookQuery, listWebhookDeliveriesQuery, listWebhooksQuery, serveQuery, VIDEO_SUBJECTS } from '@reel/events';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { type configSpec, parseBackoff } from './config.ts';
 import { openDb } from './db.ts';
@@ -11,7 +11,7 @@ import { createQueries } from './queries.ts';
  * (its own durable consumer) and sends them, signed, with retries kept in Postgres.
  */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
-  const { config, log, nc, publisher, tombstones, shutdown } = deps;
+  const { config, log, nc, shutdown } = deps;
   const backoffMs = parseBackoff(config.WEBHOOK_BACKOFF_MS);
   if (config.WEBHOOK_ALLOW_PRIVATE) log.warn({}, 'WEBHOOK_ALLOW_PRIVATE is on: webhooks may call loopback and private addresses');
   const { db, close } = await openDb(config.DATABASE_URL);
@@ -34,13 +34,8 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     pollMs: config.WEBHOOK_POLL_MS,
   });
   shutdown.add('dispatcher', () => dispatcher.stop());
-  const intake = await consume(nc, {
-    durable: 'webhooks',
+  await deps.consume('webhooks', createIntake(db, dispatcher.kick), {
     filter: VIDEO_SUBJECTS,
-    handlers: createIntake(db, dispatcher.kick),
-    log,
-    publisher,
-    tombstones,
     // only an undecodable message makes consume() publish video.failed (as every consumer of it does, same id);
     // the handlers never fail for good, and a database outage is retried for as long as it lasts
     stage: 'catalog',
@@ -48,5 +43,4 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
     backoffMs: [500, 1000, 2000, 5000, 10_000, 30_000],
     maxDeliver: 10_000,
   });
-  shutdown.add('intake', () => intake.stop());
 }

@@ -25,6 +25,7 @@ Commands:
   retry <id>      process a failed video again from its stored upload
   token           mint a development token (HS256) from the platform's secret
   open <id>       print (and open) the video's web page
+  webhooks        add, list and remove webhooks (add <url>, ls, rm <id>)
 
 Environment:
   REEL_URL        the API (default ${DEFAULT_URL}, what npm start runs)
@@ -96,6 +97,18 @@ The secret is AUTH_JWT_SECRET if set, else the one \`npm start\` keeps in
 Options:
   --sub <s>      the user (token subject; default "dev", as npm start)
   --ttl <t>      lifetime: 30d (default), 12h, 15m, 3600s or seconds
+`,
+  webhooks: `Usage: reel webhooks add <url> [--events e1,e2] [--json]
+       reel webhooks ls [--json]
+       reel webhooks rm <id>...
+
+Webhooks POST your videos' events to a URL, signed (see the README for the verification recipe).
+\`add\` prints the webhook's id and its secret: the secret is shown only this once.
+
+Options:
+  --events <list>   comma-separated, any of video.uploaded, video.playable, video.ready,
+                    video.failed, video.updated, video.deleted (default: all)
+  --json            print the API's JSON
 `,
   open: `Usage: reel open <id>
 
@@ -334,6 +347,74 @@ async function cmdOpen(args: string[]): Promise<number> {
   return 0;
 }
 
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  createdAt: string;
+}
+
+async function cmdWebhooks(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') {
+    out(HELP.webhooks ?? '');
+    return sub ? 0 : 2;
+  }
+  if (sub === 'add') {
+    const p = parse('webhooks', rest, { events: { type: 'string' }, json: { type: 'boolean' } }, [1, 1]);
+    if (!p) return 0;
+    const api = apiFromEnv();
+    requireToken(api);
+    const events = p.values.events
+      ?.split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const body = { url: p.positionals[0], ...(events?.length ? { events } : {}) };
+    const hook: Webhook & { secret: string } = await getJson(api, '/v1/webhooks', { method: 'POST', json: body }, 'webhook');
+    if (p.values.json) out(`${JSON.stringify(hook, null, 2)}\n`);
+    else out(`id:      ${hook.id}\nurl:     ${hook.url}\nevents:  ${hook.events.join(', ')}\nsecret:  ${hook.secret}\n`);
+    process.stderr.write('keep the secret: it is not shown again\n');
+    return 0;
+  }
+  if (sub === 'ls' || sub === 'list') {
+    const p = parse('webhooks', rest, { json: { type: 'boolean' } }, [0, 0]);
+    if (!p) return 0;
+    const api = apiFromEnv();
+    requireToken(api);
+    const { items }: { items: Webhook[] } = await getJson(api, '/v1/webhooks', {}, 'webhooks');
+    if (p.values.json) out(`${JSON.stringify(items, null, 2)}\n`);
+    else if (!items.length) process.stderr.write('no webhooks\n');
+    else
+      out(
+        table(
+          ['ID', 'URL', 'EVENTS', 'ACTIVE', 'CREATED'],
+          items.map((h) => [h.id, h.url, h.events.length === 6 ? 'all' : h.events.join(','), h.active ? 'yes' : 'no (410 Gone)', h.createdAt]),
+        ),
+      );
+    return 0;
+  }
+  if (sub === 'rm' || sub === 'delete') {
+    const p = parse('webhooks', rest, {}, [1, Number.POSITIVE_INFINITY]);
+    if (!p) return 0;
+    const api = apiFromEnv();
+    requireToken(api);
+    let code = 0;
+    for (const id of p.positionals) {
+      const res = await call(api, `/v1/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      if (res.ok) {
+        await res.body?.cancel();
+        out(`deleted webhook ${id}\n`);
+      } else {
+        process.stderr.write(`reel: ${(await apiError(res, `webhook ${id}`)).message}\n`);
+        code = 1;
+      }
+    }
+    return code;
+  }
+  throw new CliError(`unknown webhooks command "${sub}"\n\n${HELP.webhooks}`, 2);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   upload: cmdUpload,
   ls: cmdLs,
@@ -344,6 +425,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   retry: cmdRetry,
   token: cmdToken,
   open: cmdOpen,
+  webhooks: cmdWebhooks,
 };
 
 /** Runs one command line; returns the exit code. */
