@@ -31,7 +31,7 @@ t.test('a video becomes ready although a NATS node dies mid-pipeline', async (t)
   const tombstones = await jsm.streams.info('KV_VIDEO_TOMBSTONES');
   t.equal(tombstones.config.num_replicas, 3, 'the tombstone bucket is kept at 3 replicas');
 
-  const res = await uploadFile(platform.url, token, makeClip(dir, 'landscape', 12), { title: 'cluster' });
+  const res = await uploadFile(platform.url, token, makeClip(dir, 'landscape', 8), { title: 'cluster' });
   t.equal(res.status, 202, 'upload accepted');
   const { id } = (await res.json()) as { id: string };
   // kill when the pipeline is past ingest: the transcoder holds a job, the catalog has events to project
