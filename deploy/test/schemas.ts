@@ -5,9 +5,10 @@ import { configSpec as gatewaySpec } from '../../apps/gateway/src/config.ts';
 import { configSpec as ingestSpec } from '../../apps/ingest/src/config.ts';
 import { configSpec as packagerSpec } from '../../apps/packager/src/config.ts';
 import { configSpec as transcoderSpec } from '../../apps/transcoder/src/config.ts';
+import { configSpec as webhooksSpec } from '../../apps/webhooks/src/config.ts';
 import { type ConfigSpec, natsSpec } from '../../packages/runtime/src/mod.ts';
 
-export const APPS = ['gateway', 'ingest', 'transcoder', 'packager', 'catalog'] as const;
+export const APPS = ['gateway', 'ingest', 'transcoder', 'packager', 'catalog', 'webhooks'] as const;
 export type App = (typeof APPS)[number];
 
 export const SCHEMAS: Record<App, ConfigSpec> = {
@@ -16,6 +17,7 @@ export const SCHEMAS: Record<App, ConfigSpec> = {
   transcoder: { ...natsSpec, ...transcoderSpec },
   packager: { ...natsSpec, ...packagerSpec },
   catalog: { ...natsSpec, ...catalogSpec },
+  webhooks: { ...natsSpec, ...webhooksSpec },
 };
 
 /**

@@ -25,7 +25,7 @@ service get `dict "root" $ "app" "<name>"`.
 
 {{/* The services, in start order; templates range over `include "reel.apps" . | fromJsonArray`. */}}
 {{- define "reel.apps" -}}
-{{- list "catalog" "ingest" "transcoder" "packager" "gateway" | toJson }}
+{{- list "catalog" "webhooks" "ingest" "transcoder" "packager" "gateway" | toJson }}
 {{- end }}
 
 {{/* Services that read or write objects (s3Spec in packages/runtime/src/config.ts). */}}
@@ -219,6 +219,14 @@ TRANSCODE_TIMEOUT_SEC: {{ .Values.transcoder.timeoutSec | int64 | quote }}
 UPLOAD_SWEEP_INTERVAL_SEC: {{ .Values.catalog.uploadSweepIntervalSec | int64 | quote }}
 {{- end }}
 
+{{- define "reel.config.webhooks" -}}
+{{ include "reel.config.nats" . }}
+WEBHOOK_ALLOW_PRIVATE: {{ .Values.webhooks.allowPrivate | toString | quote }}
+WEBHOOK_BACKOFF_MS: {{ .Values.webhooks.backoffMs | quote }}
+WEBHOOK_RETRY_FOR_SEC: {{ .Values.webhooks.retryForSec | int64 | quote }}
+WEBHOOK_TIMEOUT_MS: {{ .Values.webhooks.timeoutMs | int64 | quote }}
+{{- end }}
+
 {{/*
 Credentials of one service, as env entries reading the Secret. With existingSecret every key
 but DATABASE_URL is optional (e.g. no S3 keys with workload identity).
@@ -228,7 +236,7 @@ input: dict "root" $ "app" name
 {{- $root := .root }}
 {{- $secret := include "reel.secretName" $root }}
 {{- $external := not (empty $root.Values.existingSecret) }}
-{{- if eq .app "catalog" }}
+{{- if has .app (list "catalog" "webhooks") }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
