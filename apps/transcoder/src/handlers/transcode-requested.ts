@@ -12,7 +12,7 @@ import {
 } from '@reel/events';
 import { isFfmpegError, KEYFRAME_SEC, type Media, segmentsAlign } from '@reel/media';
 import { keys, type Storage } from '@reel/storage';
-import { codecsFor, parseMediaPlaylist } from '../encode.ts';
+import { codecsFor, parseMediaPlaylist } from '../rendition.ts';
 import { isNatsOutage, persist } from '../persist.ts';
 import { makeWorkDir } from '../work-dir.ts';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { codecsFor, parseMediaPlaylist } from '../src/encode.ts';
+import { codecsFor, parseMediaPlaylist } from '../src/rendition.ts';
 import { planStoryboard, storyboardVtt } from '../src/thumbnails.ts';
 
 t.test('parses segment files and durations from an ffmpeg playlist', async (t) => {

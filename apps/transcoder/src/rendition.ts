@@ -1,3 +1,5 @@
+/** What a finished rendition is made of: the segments ffmpeg listed, and the codecs string players are told. */
+
 /** Reads segment file names and durations from an HLS media playlist ffmpeg wrote. */
 export function parseMediaPlaylist(text: string): { file: string; durationSec: number }[] {
   const out: { file: string; durationSec: number }[] = [];
