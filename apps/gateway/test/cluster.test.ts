@@ -30,6 +30,8 @@ t.test('a video becomes ready although a NATS node dies mid-pipeline', async (t)
   t.equal((before.cluster?.replicas ?? []).length, 2, 'a leader and two followers');
   const tombstones = await jsm.streams.info('KV_VIDEO_TOMBSTONES');
   t.equal(tombstones.config.num_replicas, 3, 'the tombstone bucket is kept at 3 replicas');
+  const records = await jsm.streams.info('KV_VIDEO_RECORDS');
+  t.equal(records.config.num_replicas, 3, 'the read model bucket is kept at 3 replicas');
 
   const res = await uploadFile(platform.url, token, makeClip(dir, 'landscape', 8), { title: 'cluster' });
   t.equal(res.status, 202, 'upload accepted');
