@@ -95,6 +95,10 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
     // on AWS, the pod's or instance's role (no keys in the config at all)
     ...(iam ? { credentialsProvider: iam } : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY }),
   });
+  // minio signs the SHA-256 of every body over plain http (UNSIGNED-PAYLOAD over https): hashing each
+  // part here, and the server again, halved streamed uploads (bench-api/parts.ts). Bodies go
+  // unsigned as over https and as presigned PUTs do; the request itself stays signed.
+  (client as unknown as { enableSHA256: boolean }).enableSHA256 = false;
   const retry: RetryPolicy = { budgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS };
   const partSize = opts.partSize ?? DEFAULT_PART_SIZE;
   // S3 refuses parts under 5 MiB (but the last)

@@ -41,10 +41,17 @@ export const servicesPlugin = fp(
     if (!catalog && opts.nc) {
       // the runtime loads NATS_STREAM_REPLICAS with every app's config; the gateway's own spec does not name it
       const replicas = (app.config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
-      const readModel = await openReadModel(opts.nc, { replicas, log: app.log });
-      app.addHook('onClose', () => readModel.close());
-      store = readModel.store;
-      catalog = memoryCatalog(store, natsCatalog(opts.nc));
+      const queries = natsCatalog(opts.nc);
+      try {
+        const readModel = await openReadModel(opts.nc, { replicas, log: app.log });
+        app.addHook('onClose', () => readModel.close());
+        store = readModel.store;
+        catalog = memoryCatalog(store, queries);
+      } catch (err) {
+        // without JetStream's bucket every read is a query: slower, never wrong
+        app.log.warn({ err }, 'the read model could not be opened; reads go to the catalog');
+        catalog = queries;
+      }
     }
     const liveness = opts.liveness ?? (opts.nc ? natsLiveness(opts.nc) : undefined);
     if (!catalog) throw needNats('a catalog');
