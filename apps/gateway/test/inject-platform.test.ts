@@ -10,7 +10,7 @@ t.test('GET /v1/health says which services answer', async (t) => {
   const { app, world } = await build(t.teardown);
   const ok = await app.inject({ url: '/v1/health' });
   t.equal(ok.statusCode, 200);
-  t.same(ok.json(), { status: 'ok', services: { gateway: 'up', ingest: 'up', transcoder: 'up', packager: 'up', catalog: 'up' } });
+  t.same(ok.json(), { status: 'ok', services: { gateway: 'up', ingest: 'up', transcoder: 'up', packager: 'up', catalog: 'up', webhooks: 'up' } });
   world.down.services.add('packager');
   await new Promise((r) => setTimeout(r, 600)); // one round is reused for 500 ms
   const degraded = await app.inject({ url: '/v1/health' });

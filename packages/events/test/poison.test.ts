@@ -76,6 +76,7 @@ t.test('garbage on every subject stalls nothing; an upload still becomes ready',
     transcoder: 'up',
     packager: 'up',
     catalog: 'up',
+    webhooks: 'up',
   });
 
   // and the pipeline works end to end

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
 
-const SERVICES = ['ingest', 'transcoder', 'packager', 'catalog'] as const;
+const SERVICES = ['ingest', 'transcoder', 'packager', 'catalog', 'webhooks'] as const;
 
 const Health = T.Object({
   status: T.Union([T.Literal('ok'), T.Literal('degraded')]),
