@@ -24,7 +24,13 @@ const MAX_PARTS = 10_000;
  */
 export async function uploadStream(client: Client, bucket: string, key: string, body: Readable, opts: StreamUploadOptions): Promise<number> {
   const meta = opts.contentType ? { 'Content-Type': opts.contentType } : {};
-  const parts = fixedParts(body, opts.partSize);
+  // part buffers, reused: at most partsInFlight sending + one filling + one read ahead
+  const free: Buffer[] = [];
+  const take = () => free.pop() ?? Buffer.allocUnsafeSlow(opts.partSize);
+  const recycle = (buf: Buffer) => {
+    if (buf.length === opts.partSize) free.push(buf);
+  };
+  const parts = fixedParts(body, opts.partSize, take);
   const first = await parts.next();
   const second = first.done ? first : await parts.next();
   if (second.done) {
@@ -45,6 +51,7 @@ export async function uploadStream(client: Client, bucket: string, key: string, 
     )
       .then((r) => {
         etags.push({ part, etag: r.etag });
+        recycle(buf);
       })
       .catch((err: unknown) => {
         failure ??= { err };
@@ -79,24 +86,28 @@ export async function uploadStream(client: Client, bucket: string, key: string, 
   }
 }
 
-/** Re-cuts a stream's chunks into buffers of exactly `size` bytes (the last one shorter, never empty). */
-async function* fixedParts(body: Readable, size: number): AsyncGenerator<Buffer, void> {
-  let held: Buffer[] = [];
-  let heldBytes = 0;
+/**
+ * Re-cuts a stream's chunks into parts of exactly `size` bytes (the last one shorter, never empty),
+ * each copied into a buffer from `take` (a pool: the same few buffers serve the whole upload, so
+ * memory stays flat instead of leaving a part-sized garbage buffer behind for every part).
+ */
+async function* fixedParts(body: Readable, size: number, take: () => Buffer): AsyncGenerator<Buffer, void> {
+  let buf: Buffer | undefined;
+  let filled = 0;
   for await (const chunk of body) {
     let c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    while (heldBytes + c.length >= size) {
-      const take = size - heldBytes;
-      held.push(c.subarray(0, take));
-      yield Buffer.concat(held, size);
-      held = [];
-      heldBytes = 0;
-      c = c.subarray(take);
-    }
-    if (c.length > 0) {
-      held.push(c);
-      heldBytes += c.length;
+    while (c.length > 0) {
+      buf ??= take();
+      const n = Math.min(size - filled, c.length);
+      c.copy(buf, filled, 0, n);
+      filled += n;
+      c = c.subarray(n);
+      if (filled === size) {
+        yield buf;
+        buf = undefined;
+        filled = 0;
+      }
     }
   }
-  if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+  if (buf && filled > 0) yield buf.subarray(0, filled);
 }
