@@ -1,18 +1,15 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { Logger, VideoRecord } from '@reel/events';
+import { type Logger, RECORD_BUCKET, type VideoRecord } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Db } from './db.ts';
 import { toRecord, type VideoState } from './fold.ts';
 import { videos } from './schema.ts';
 
 /**
- * The KV bucket of every video's projected record, keyed by video id: the catalog writes it after
- * each projection, every gateway replica watches it into memory (apps/gateway/src/read-model.ts
- * names the same bucket). A deleted video is a delete marker, so a watcher forgets it at once.
+ * Writes a video's record where the gateways read it: the KV bucket RECORD_BUCKET, keyed by video
+ * id, which every gateway replica watches into memory (apps/gateway/src/read-model.ts). A deleted
+ * video is a delete marker, so a watcher forgets it at once.
  */
-export const RECORD_BUCKET = 'VIDEO_RECORDS';
-
-/** Writes a video's record where the gateways read it. */
 export interface RecordPublisher {
   /** The state as a query would show it: the record, a delete for a tombstone, nothing while the owner is not known. */
   publish(state: VideoState): Promise<void>;

@@ -1,10 +1,7 @@
 import { Kvm } from '@nats-io/kv';
-import { type Logger, QueryError, type VideoRecord } from '@reel/events';
+import { type Logger, QueryError, RECORD_BUCKET, type VideoRecord } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Catalog } from './services.ts';
-
-/** The catalog's bucket of projected records (apps/catalog/src/read-model.ts writes it). */
-export const RECORD_BUCKET = 'VIDEO_RECORDS';
 
 /** How long a read waits for this replica's own write to come back from the catalog. */
 const OWN_WRITE_WAIT_MS = 2000;

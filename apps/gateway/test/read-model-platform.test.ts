@@ -5,7 +5,7 @@ import { Kvm, KvWatchInclude } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
-import { RECORD_BUCKET } from '../src/read-model.ts';
+import { RECORD_BUCKET } from '@reel/events';
 
 // The real platform: the catalog writes each projected record to its bucket, the gateway answers
 // from memory. Reads keep working with the catalog stopped; a delete reaches the gateway's answers

@@ -170,10 +170,10 @@ t.test('14.10: a flood of health checks costs one round of NATS queries', async 
     answers.every((a) => a.statusCode === 200 && JSON.parse(a.body).status === 'ok'),
     'every one answered',
   );
-  t.equal(queries.length, 4, `50 concurrent GET /v1/health asked the four services once (${queries.length} queries)`);
+  t.equal(queries.length, 5, `50 concurrent GET /v1/health asked the five services once (${queries.length} queries)`);
   await new Promise((r) => setTimeout(r, 600));
   await app.inject({ method: 'GET', url: '/v1/health' });
-  t.equal(queries.length, 8, 'a moment later, a fresh round');
+  t.equal(queries.length, 10, 'a moment later, a fresh round');
 });
 
 t.test('14.10: a caller holds at most SSE_MAX_STREAMS_PER_CALLER event streams', async (t) => {

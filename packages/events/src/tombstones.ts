@@ -4,6 +4,8 @@ import type { Logger } from './logger.ts';
 
 /** The KV bucket holding one key per deleted video. */
 export const TOMBSTONE_BUCKET = 'VIDEO_TOMBSTONES';
+/** The KV bucket holding each video's record as the catalog projected it (the gateways' read model). */
+export const RECORD_BUCKET = 'VIDEO_RECORDS';
 
 /** Work for a video that was deleted: nothing more may be written or published for it. */
 export class VideoDeletedError extends Error {
