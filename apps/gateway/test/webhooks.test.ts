@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { makeClip, ROOT, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
 
@@ -16,10 +18,13 @@ async function readmeVerifier(): Promise<(secret: string, rawBody: string, heade
   const section = readme.slice(readme.indexOf('## Webhooks'));
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   if (!code) throw new Error('no ts code block in the README webhooks section');
-  const file = join(dir, 'verify.ts');
-  writeFileSync(file, code);
-  const mod = (await import(file)) as { verifyReelSignature: (secret: string, rawBody: string, header: string) => boolean };
-  return mod.verifyReelSignature;
+  // plain JavaScript in an .mjs: no module-type guessing for a file outside any package
+  const file = join(dir, 'verify.mjs');
+  writeFileSync(file, stripTypeScriptTypes(code));
+  const mod = (await import(pathToFileURL(file).href)) as { verifyReelSignature?: unknown };
+  const verify = mod.verifyReelSignature;
+  if (typeof verify !== 'function') throw new Error(`the README's recipe exports no verifyReelSignature function (got ${Object.keys(mod).join(', ')})`);
+  return verify as (secret: string, rawBody: string, header: string) => boolean;
 }
 
 interface Received {
