@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import t, { type Test } from 'tap';
+import { ffmpegPids, waitForFfmpeg } from '@reel/media/testing';
+
+/** Seconds a server stays down; REEL_OUTAGE_SEC=120 replays the two-minute outage the retry budget is sized for. */
+const OUTAGE_SEC = Number(process.env.REEL_OUTAGE_SEC ?? 30);
+
+// Issue 9.3: an outage of storage or of NATS is waited out; it never fails a video, and the
+// finished encode is kept (stored or reported once the server is back).
+const OUTAGES = [
+  {
+    part: 'nats',
+    name: 'NATS',
+    title: `NATS down for ${OUTAGE_SEC} s mid-encode: the video ends ready with every image`,
+    // the encode runs on; its heartbeats, progress and final publish meet a dead connection
+    // the server may redeliver the work item once it is back (its ack wait ran out meanwhile)
+    encodes: (t: Test, n: number) => t.ok(n <= 2, `encoded ${n} time(s)`),
+  },
+  {
+    part: 's3',
+    name: 'S3',
+    title: `S3 down for ${OUTAGE_SEC} s mid-pipeline: the video ends ready with every image, encoded once`,
+    // the encode has its local copy; thumbnails read the source over HTTP; uploads are to come
+    encodes: (t: Test, n: number) => t.equal(n, 1, 'the encode was done once: finished segments waited for storage'),
+  },
+] as const;
+
+for (const outage of OUTAGES) {
+  t.test(outage.title, async (t) => {
+    const dir = t.testdir({});
+    const workDir = join(dir, 'work');
+    mkdirSync(workDir);
+    const clip = makeClip(dir, 'landscape', 20);
+    const platform = await startTestPlatform((fn) => t.teardown(fn), { env: { WORK_DIR: workDir } });
+    const token = await platform.token('alice');
+    const server = platform.infra.parts.get(outage.part);
+    if (!server) throw new Error(`the test platform runs no ${outage.name} server of its own`);
+
+    const res = await uploadFile(platform.url, token, clip);
+    t.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    // every encode started for the video, seen from /proc
+    const encodes = new Set<number>();
+    const watch = setInterval(() => {
+      for (const pid of ffmpegPids(join(workDir, 'reel-transcode-'))) encodes.add(pid);
+    }, 100);
+    t.teardown(() => clearInterval(watch));
+    encodes.add(await waitForFfmpeg(join(workDir, 'reel-transcode-'), 60_000));
+
+    await server.stop();
+    const downAt = Date.now();
+    await new Promise((r) => setTimeout(r, OUTAGE_SEC * 1000));
+    await server.start();
+    const upAt = Date.now();
+    t.comment(`${outage.name} was down ${Math.round((upAt - downAt) / 1000)} s`);
+
+    const video = (await waitForVideo(platform.url, token, id, ['ready', 'failed'], 300_000 + OUTAGE_SEC * 1000)) as unknown as {
+      status: string;
+      error?: { code: string; message: string };
+      playback?: { poster?: string; thumbnails?: string[]; storyboard?: string };
+    };
+    t.equal(video.status, 'ready', video.error ? `${video.error.code}: ${video.error.message}` : 'ready');
+    t.comment(`ready ${Math.round((Date.now() - upAt) / 1000)} s after ${outage.name} came back`);
+    t.ok(video.playback?.poster, 'a poster');
+    t.equal(video.playback?.thumbnails?.length, 5, 'five thumbnails');
+    t.ok(video.playback?.storyboard, 'a storyboard');
+    t.equal((await fetch(video.playback?.poster ?? '')).status, 200, 'the poster is stored');
+    outage.encodes(t, encodes.size);
+  });
+}
