@@ -4,7 +4,18 @@
  * services do not check. TypeBox schemas are JSON Schema: they are used as they are.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { EnvelopeSchema, type Registry, registry, type Subject, Subjects, VIDEO_STREAM, VIDEO_SUBJECTS } from './contract.ts';
+import {
+  EnvelopeSchema,
+  type Registry,
+  registry,
+  type Subject,
+  Subjects,
+  streamOf,
+  VIDEO_STREAM,
+  VIDEO_SUBJECTS,
+  WORK_STREAM,
+  WORK_ITEMS,
+} from './contract.ts';
 
 /** Who publishes each subject (a subject added to the registry without its producers does not compile). */
 const PRODUCERS: { readonly [K in Subject]: readonly string[] } = {
@@ -12,15 +23,18 @@ const PRODUCERS: { readonly [K in Subject]: readonly string[] } = {
   'video.uploaded': ['gateway'],
   'video.updated': ['gateway'],
   'video.ingested': ['ingest'],
-  'video.transcode.requested': ['ingest'],
+  'work.transcode.requested': ['ingest'],
   'video.transcoded': ['transcoder'],
-  'video.thumbnails.created': ['transcoder (thumbnails)'],
-  'video.progress': ['transcoder'],
+  'work.audio.requested': ['ingest'],
+  'video.audio.transcoded': ['transcoder'],
+  'video.thumbnails.created': ['packager'],
+  'live.progress': ['transcoder'],
   'video.playable': ['packager'],
   'video.packaged': ['packager'],
   'video.ready': ['catalog'],
   'video.failed': ['any service, when it gives a message up'],
   'video.deleted': ['gateway', 'catalog (expired uploads)'],
+  'video.viewed': ['gateway'],
 };
 
 /** What each subject means, for the reader of the document. */
@@ -29,25 +43,46 @@ const SUMMARIES: { readonly [K in Subject]: string } = {
   'video.uploaded': "The source file is stored; processing starts (again, with the next `attempt`, on the owner's retry).",
   'video.updated': 'The owner changed the title, description or visibility.',
   'video.ingested': 'The source was probed and cut into chunks; the ladder of renditions is chosen.',
-  'video.transcode.requested': 'One chunk is to be transcoded into every rung of the ladder.',
+  'work.transcode.requested': 'Work item: one chunk is to be transcoded into every rung of the ladder (WORK stream, removed once done).',
   'video.transcoded': 'One chunk is transcoded; its segments and manifest are in the media bucket.',
-  'video.thumbnails.created': 'Poster, thumbnails and storyboard are in the media bucket.',
-  'video.progress': 'A stage reports how far it got (not stored by the catalog beyond the latest).',
+  'work.audio.requested': "Work item: the source's audio is to be encoded once, as the audio rendition every rung shares (a video of several chunks).",
+  'video.audio.transcoded': 'The audio rendition is stored; its segments and manifest are in the media bucket.',
+  'video.thumbnails.created':
+    'Poster, thumbnails and storyboard (made by the chunk encodes, the storyboard VTT stitched by the packager) are in the media bucket.',
+  'live.progress': 'A stage reports how far it got: chatter in the LIVE stream (memory, one minute), folded by the catalog as the latest.',
   'video.playable': 'The HLS master playlist exists: the video plays (before packaging completes).',
   'video.packaged': 'Every chunk is packaged: the master playlist and renditions are final.',
   'video.ready': 'The video plays and has what its page shows; published once per processing attempt by the catalog.',
   'video.failed': 'A stage gave the video up, with a machine-readable code.',
   'video.deleted': 'The video is deleted; nothing is published for it afterwards.',
+  'video.viewed': 'Someone watched the video: one view per viewer per video per 30 minutes, counted by the gateway (the viewer is an opaque hash).',
 };
 
 /** The durable JetStream consumers of the platform: one per (service, subject); replicas share it. */
 export const CONSUMERS: readonly { durable: string; service: string; filter: string; description: string }[] = [
   { durable: 'ingest', service: 'ingest', filter: Subjects.uploaded, description: 'Probes the source, chooses the ladder and requests the chunks.' },
   { durable: 'ingest-deleted', service: 'ingest', filter: Subjects.deleted, description: "Removes a deleted video's source and work files." },
-  { durable: 'transcoder', service: 'transcoder', filter: Subjects.transcodeRequested, description: 'Transcodes one chunk into every rung.' },
-  { durable: 'thumbnails', service: 'transcoder', filter: Subjects.ingested, description: 'Makes the poster, thumbnails and storyboard.' },
-  { durable: 'packager', service: 'packager', filter: Subjects.transcoded, description: 'Writes the playlists once every chunk is transcoded.' },
+  {
+    durable: 'transcoder',
+    service: 'transcoder',
+    filter: Subjects.transcodeRequested,
+    description: 'Transcodes one chunk into every rung, and makes the poster, thumbnails and storyboard tiles that fall in it.',
+  },
+  {
+    durable: 'transcoder-audio',
+    service: 'transcoder',
+    filter: Subjects.audioRequested,
+    description: "Encodes the source's audio once into the shared audio rendition.",
+  },
+  {
+    durable: 'packager',
+    service: 'packager',
+    filter: Subjects.transcoded,
+    description: 'Writes the playlists as chunks land in order (playable early), final once every chunk is in.',
+  },
+  { durable: 'packager-audio', service: 'packager', filter: Subjects.audioTranscoded, description: 'The same packaging, woken by the audio rendition.' },
   { durable: 'packager-deleted', service: 'packager', filter: Subjects.deleted, description: "Removes a deleted video's media." },
+  { durable: 'catalog-live', service: 'catalog', filter: Subjects.progress, description: 'Folds the latest progress tick into the read model.' },
   { durable: 'catalog', service: 'catalog', filter: VIDEO_SUBJECTS, description: 'Folds every event into the Postgres read model; announces `video.ready`.' },
 ];
 
@@ -60,7 +95,7 @@ export interface AsyncApiOptions {
 
 type Json = Record<string, unknown>;
 
-/** `video.transcode.requested` → `videoTranscodeRequested`: AsyncAPI ids allow no dots in channel names. */
+/** `work.transcode.requested` → `workTranscodeRequested`: AsyncAPI ids allow no dots in channel names. */
 export const idOf = (subject: string): string => subject.replace(/\.([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A TypeBox schema as plain JSON Schema (TypeBox's symbols dropped). */
@@ -139,24 +174,26 @@ export function asyncApiDocument(opts: AsyncApiOptions = {}): Json {
       'x-producers': PRODUCERS[subject],
     };
   }
+  const facts = subjects.filter((s) => streamOf(s) === VIDEO_STREAM);
   channels.videoEvents = {
     address: VIDEO_SUBJECTS,
     title: VIDEO_SUBJECTS,
-    description: `Every video event: the JetStream stream ${VIDEO_STREAM} captures ${VIDEO_SUBJECTS}. A consumer on the wildcard sees every subject above.`,
-    messages: Object.fromEntries(subjects.map((s) => [idOf(s), { $ref: `#/components/messages/${idOf(s)}` }])),
+    description: `Every fact about videos: the JetStream stream ${VIDEO_STREAM} captures ${VIDEO_SUBJECTS}. A consumer on the wildcard sees every fact above (not the work items, which the work-queue stream ${WORK_STREAM} holds on ${WORK_ITEMS.join(', ')}).`,
+    messages: Object.fromEntries(facts.map((s) => [idOf(s), { $ref: `#/components/messages/${idOf(s)}` }])),
   };
   for (const c of CONSUMERS) {
     const channel = c.filter === VIDEO_SUBJECTS ? 'videoEvents' : idOf(c.filter);
-    const received = c.filter === VIDEO_SUBJECTS ? subjects.map(idOf) : [idOf(c.filter)];
+    const received = c.filter === VIDEO_SUBJECTS ? facts.map(idOf) : [idOf(c.filter)];
+    const stream = streamOf(c.filter);
     operations[`${idOf(c.durable.replace(/-/g, '.'))}Receives`] = {
       action: 'receive',
       channel: { $ref: `#/channels/${channel}` },
       messages: received.map((m) => ({ $ref: `#/channels/${channel}/messages/${m}` })),
       title: `${c.service}: durable consumer ${c.durable}`,
       summary: c.description,
-      description: `A JetStream durable pull consumer \`${c.durable}\` on stream ${VIDEO_STREAM}, filter \`${c.filter}\`, explicit acks, delivering from the start of the stream. Replicas of ${c.service} share it.`,
+      description: `A JetStream durable pull consumer \`${c.durable}\` on stream ${stream}, filter \`${c.filter}\`, explicit acks, delivering from the start of the stream. Replicas of ${c.service} share it.`,
       bindings: { nats: { queue: c.durable, bindingVersion: '0.1.0' } },
-      'x-jetstream': { stream: VIDEO_STREAM, durable: c.durable, filterSubject: c.filter, ackPolicy: 'explicit', deliverPolicy: 'all' },
+      'x-jetstream': { stream, durable: c.durable, filterSubject: c.filter, ackPolicy: 'explicit', deliverPolicy: 'all' },
     };
   }
   return {
@@ -174,7 +211,11 @@ export function asyncApiDocument(opts: AsyncApiOptions = {}): Json {
     },
     defaultContentType: 'application/json',
     servers: {
-      nats: { host: opts.natsHost ?? 'localhost:4222', protocol: 'nats', description: `NATS with JetStream; stream ${VIDEO_STREAM} on ${VIDEO_SUBJECTS}.` },
+      nats: {
+        host: opts.natsHost ?? 'localhost:4222',
+        protocol: 'nats',
+        description: `NATS with JetStream; streams ${VIDEO_STREAM} on ${VIDEO_SUBJECTS} (facts) and ${WORK_STREAM} on ${WORK_ITEMS.join(', ')} (work queue).`,
+      },
     },
     channels,
     operations,

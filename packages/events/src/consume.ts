@@ -1,13 +1,13 @@
 import { type Consumer, type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { decodeEnvelope, type Envelope, type EventData, Subjects, type Subject, VIDEO_STREAM, registry } from './contract.ts';
+import { decodeEnvelope, type Envelope, type EventData, Subjects, type Subject, registry, streamOf } from './contract.ts';
 import { isInvalidMessageError, isPermanentError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { eventMetrics } from './metrics.ts';
 import type { Publisher } from './publish.ts';
 import type { Stage } from './schemas.ts';
-import { ensureConsumer, type ConsumerSpec } from './stream.ts';
+import { ensureConsumer, type ConsumerSpec, isNotFound } from './stream.ts';
 import { isVideoDeletedError, type Tombstones, VideoDeletedError } from './tombstones.ts';
 import { extractTrace, tracer } from './trace.ts';
 
@@ -50,6 +50,12 @@ export interface ConsumeOptions extends ConsumerSpec {
    * `video.deleted` itself), and a running handler's signal is aborted when its video is deleted.
    */
   tombstones?: Tombstones;
+  /**
+   * Makes the streams again (the service's ensureVideoStream). Called when fetching keeps failing
+   * because the consumer's stream or the consumer itself is gone (a NATS that lost its store, an
+   * operator's delete); the consumer is then made again too, instead of failing forever.
+   */
+  restore?: () => Promise<unknown>;
 }
 
 export interface Subscription {
@@ -68,8 +74,10 @@ const DEFAULT_BACKOFF = [1000, 5000, 15_000, 30_000, 60_000];
  * with backoff, and on the last allowed delivery term (+ `video.failed`).
  */
 export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise<Subscription> {
-  await ensureConsumer(await jetstreamManager(nc), opts);
-  const consumer: Consumer = await jetstream(nc).consumers.get(VIDEO_STREAM, opts.durable);
+  const jsm = await jetstreamManager(nc);
+  const stream = streamOf(opts.filter);
+  await ensureConsumer(jsm, opts);
+  let consumer: Consumer = await jetstream(nc).consumers.get(stream, opts.durable);
   const maxDeliver = opts.maxDeliver ?? 5;
   const ackWaitMs = opts.ackWaitMs ?? 30_000;
   const concurrency = Math.max(1, opts.concurrency ?? 1);
@@ -190,7 +198,21 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
     }
   }
 
+  /** After fetches failed in a row: if the consumer (or its stream) is gone, it is made again. */
+  const heal = async () => {
+    const gone = await jsm.consumers.info(stream, opts.durable).then(
+      () => false,
+      (err: unknown) => isNotFound(err),
+    );
+    if (!gone) return;
+    opts.log.warn({ stream, durable: opts.durable }, 'the consumer is gone; making it (and its stream) again');
+    await opts.restore?.();
+    await ensureConsumer(jsm, opts);
+    consumer = await jetstream(nc).consumers.get(stream, opts.durable);
+  };
+
   const loop = async () => {
+    let failures = 0;
     while (!stopping.signal.aborted) {
       const free = concurrency - running.size;
       if (free <= 0) {
@@ -212,10 +234,12 @@ export async function consume(nc: NatsConnection, opts: ConsumeOptions): Promise
             });
           running.add(p);
         }
+        failures = 0;
       } catch (err) {
         if (stopping.signal.aborted) break;
         opts.log.warn({ err }, 'fetch failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));
+        if (++failures >= 2) await heal().catch((healErr: unknown) => opts.log.warn({ err: healErr }, 'the consumer could not be made again yet'));
       }
     }
   };

@@ -15,34 +15,38 @@ export interface EventDef<Schema extends TSchema = TSchema> {
 export type Registry = Readonly<Record<string, EventDef>>;
 
 /**
- * Every event subject of the platform. The JetStream stream captures `video.>`;
- * other files import these names, never spell them.
+ * Every subject of the platform: facts (`video.…`, past tense, kept in the VIDEO stream as the
+ * platform's history), work items (`work.…`, imperatives, in the WORK stream with work-queue
+ * retention: gone once done) and chatter (`live.…`, in the LIVE stream, in memory for a minute). Other files import these names, never spell them.
  */
 export const registry = {
   'video.created': { version: 1, schema: S.CreatedV1 },
   'video.uploaded': { version: 1, schema: S.VideoUploadedV1 },
   'video.updated': { version: 1, schema: S.UpdatedV1 },
   'video.ingested': { version: 1, schema: S.VideoIngestedV1 },
-  'video.transcode.requested': { version: 1, schema: S.TranscodeRequestedV1 },
+  'work.transcode.requested': { version: 1, schema: S.TranscodeRequestedV1 },
   'video.transcoded': { version: 1, schema: S.VideoTranscodedV1 },
+  'work.audio.requested': { version: 1, schema: S.AudioRequestedV1 },
+  'video.audio.transcoded': { version: 1, schema: S.AudioTranscodedV1 },
   'video.thumbnails.created': { version: 1, schema: S.ThumbnailsCreatedV1 },
-  'video.progress': { version: 1, schema: S.ProgressV1 },
+  'live.progress': { version: 1, schema: S.ProgressV1 },
   'video.playable': { version: 1, schema: S.PlayableV1 },
   'video.packaged': { version: 1, schema: S.PackagedV1 },
   'video.ready': { version: 1, schema: S.ReadyV1 },
   'video.failed': { version: 1, schema: S.FailedV1 },
   'video.deleted': { version: 1, schema: S.DeletedV1 },
+  'video.viewed': { version: 1, schema: S.ViewedV1 },
 } as const satisfies Registry;
 
 export type PlatformRegistry = typeof registry;
 export type Subject<R extends Registry = PlatformRegistry> = keyof R & string;
 export type EventData<K extends Subject<R>, R extends Registry = PlatformRegistry> = Static<R[K]['schema']>;
 
-/** `video.transcode.requested` → `transcodeRequested`: a subject's name in `Subjects`. */
-type SubjectName<S extends string> = S extends `video.${infer Rest}` ? CamelDots<Rest> : never;
+/** `work.transcode.requested` → `transcodeRequested`: a subject's name in `Subjects`. */
+type SubjectName<S extends string> = S extends `${'video' | 'work' | 'live'}.${infer Rest}` ? CamelDots<Rest> : never;
 type CamelDots<S extends string> = S extends `${infer Head}.${infer Tail}` ? `${Head}${Capitalize<CamelDots<Tail>>}` : S;
 
-const subjectName = (subject: string): string => subject.replace(/^video\./, '').replace(/\.([a-z])/g, (_, c: string) => c.toUpperCase());
+const subjectName = (subject: string): string => subject.replace(/^(video|work|live)\./, '').replace(/\.([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * Named constants for the subjects, so call sites read `Subjects.uploaded`. Computed from the
@@ -53,9 +57,25 @@ export const Subjects = Object.freeze(Object.fromEntries(Object.keys(registry).m
   readonly [K in Subject as SubjectName<K>]: K;
 };
 
-/** The stream that stores every video event. */
+/** The stream that stores every fact about videos: the platform's history. */
 export const VIDEO_STREAM = 'VIDEO';
 export const VIDEO_SUBJECTS = 'video.>';
+/** The work queue: work items, each removed once a worker acknowledges it. */
+export const WORK_STREAM = 'WORK';
+export const WORK_SUBJECTS = 'work.>';
+/**
+ * What the WORK stream captures: the registry's work subjects, not the whole `work.>` namespace.
+ * A work-queue message nobody consumes would stay for the stream's whole max age, so a publish to
+ * an unknown work subject is refused (no stream) instead of stored.
+ */
+export const WORK_ITEMS: readonly string[] = Object.keys(registry).filter((s) => s.startsWith('work.'));
+
+/** Chatter (`live.…`: progress ticks): kept a minute, for whoever follows a video now; not history. */
+export const LIVE_STREAM = 'LIVE';
+export const LIVE_SUBJECTS = 'live.>';
+
+/** The stream a subject (or a consumer's filter) lives in. */
+export const streamOf = (subject: string): string => (subject.startsWith('work.') ? WORK_STREAM : subject.startsWith('live.') ? LIVE_STREAM : VIDEO_STREAM);
 
 /** The envelope every event travels in; `data` is the subject's schema. */
 export const EnvelopeSchema = T.Object({

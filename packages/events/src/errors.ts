@@ -1,3 +1,12 @@
+/** An error with a machine-readable `code` beside its sentence (the base of PermanentError and QueryError). */
+abstract class CodedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
 /** A failure that may succeed if tried again later (storage hiccup, timeout): the message is nak'ed with backoff. */
 export class RetryableError extends Error {
   override name = 'RetryableError';
@@ -10,13 +19,8 @@ export class RetryableError extends Error {
  * A failure that will never succeed (the input is unusable): the message is terminated and
  * `video.failed` is published with this error's `code`.
  */
-export class PermanentError extends Error {
+export class PermanentError extends CodedError {
   override name = 'PermanentError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** A message that does not match its subject's schema (or is not JSON, or has an unknown version). */
@@ -30,13 +34,8 @@ export class InvalidMessageError extends Error {
 }
 
 /** A request-reply query answered with an error (`code` is machine-readable). */
-export class QueryError extends Error {
+export class QueryError extends CodedError {
   override name = 'QueryError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 export const isRetryableError = (err: unknown): err is RetryableError => err instanceof RetryableError;

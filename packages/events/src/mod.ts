@@ -14,5 +14,6 @@ export * from './schemas.ts';
 export * from './stream.ts';
 export * from './tombstones.ts';
 export * from './trace.ts';
-export * from './video.ts';
+export * from '@reel/vocabulary';
 export * from './metrics.ts';
+export * from './follow.ts';

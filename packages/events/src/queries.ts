@@ -1,18 +1,26 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Probe, RenditionInfo } from './schemas.ts';
 import { defineQuery } from './rpc.ts';
-import { VideoId, VideoStatus, Visibility } from './video.ts';
+import { VideoId, VideoStatus, Visibility } from '@reel/vocabulary';
 
-/** The catalog's record of a video; the gateway turns its object keys into URLs. */
-export const VideoRecord = T.Object({
-  id: VideoId,
-  ownerId: T.String(),
+/**
+ * What the catalog records and the public API shows alike about a video (its words, where its
+ * processing is, why it failed): the properties both object schemas spread in.
+ */
+export const videoStateFields = {
   title: T.String(),
   description: T.String(),
   visibility: Visibility,
   status: VideoStatus,
   error: T.Optional(T.Object({ code: T.String(), stage: T.String(), message: T.String() })),
   progress: T.Optional(T.Object({ stage: T.String(), percent: T.Number() })),
+};
+
+/** The catalog's record of a video; the gateway turns its object keys into URLs. */
+export const VideoRecord = T.Object({
+  id: VideoId,
+  ownerId: T.String(),
+  ...videoStateFields,
   durationSec: T.Optional(T.Number()),
   source: T.Optional(Probe),
   /** Where the uploaded bytes are (what a retry starts from again). */
@@ -21,6 +29,10 @@ export const VideoRecord = T.Object({
   attempt: T.Optional(T.Integer({ minimum: 1 })),
   renditions: T.Optional(T.Array(RenditionInfo)),
   master: T.Optional(T.String()),
+  /** True once a player can start on `master` (an EVENT playlist while processing, VOD once ready). */
+  playable: T.Optional(T.Literal(true)),
+  /** Views counted (one per viewer per video per 30 minutes). */
+  views: T.Optional(T.Integer({ minimum: 0 })),
   images: T.Optional(T.Object({ poster: T.String(), thumbnails: T.Array(T.String()), storyboard: T.String(), storyboardVtt: T.String() })),
   createdAt: T.String(),
   updatedAt: T.String(),
@@ -40,6 +52,13 @@ export const listVideosQuery = defineQuery(
     q: T.Optional(T.String({ maxLength: 200 })),
     status: T.Optional(VideoStatus),
   }),
+  T.Object({ items: T.Array(VideoRecord), nextCursor: T.Union([T.String(), T.Null()]) }),
+);
+
+/** The latest public videos (what a visitor sees), newest first, with an opaque cursor. */
+export const listPublicVideosQuery = defineQuery(
+  'reel.catalog.video.public',
+  T.Object({ limit: T.Integer({ minimum: 1, maximum: 100 }), cursor: T.Optional(T.String({ maxLength: 200 })) }),
   T.Object({ items: T.Array(VideoRecord), nextCursor: T.Union([T.String(), T.Null()]) }),
 );
 

@@ -1,5 +1,6 @@
-import { type KV, Kvm, KvWatchInclude } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { followBucket } from './follow.ts';
 import type { Logger } from './logger.ts';
 
 /** The KV bucket holding one key per deleted video. */
@@ -52,11 +53,13 @@ export async function openTombstones(nc: NatsConnection, opts: { replicas?: numb
     }
   };
   // updates first, then what is already there: nothing marked in between is missed
-  const watch = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
-  const following = (async () => {
-    for await (const e of watch) if (e.operation === 'PUT') add(e.key);
-  })();
-  following.catch((err) => opts.log?.error({ err }, 'tombstone watch stopped'));
+  const following = await followBucket(kv, {
+    from: 'now',
+    onEntry: (e) => {
+      if (e.operation === 'PUT') add(e.key);
+    },
+    log: opts.log,
+  });
   for await (const key of await kv.keys()) deleted.add(key);
 
   return {
@@ -78,8 +81,7 @@ export async function openTombstones(nc: NatsConnection, opts: { replicas?: numb
       return () => listeners.delete(fn);
     },
     async close() {
-      watch.stop();
-      await following.catch(() => {});
+      await following.close();
     },
   };
 }

@@ -44,12 +44,18 @@ t.test('the official AsyncAPI parser accepts the generated document', async (t) 
   const receivers = (document?.operations().all() ?? []).filter((o) => o.action() === 'receive');
   t.same(
     receivers.map((o) => o.bindings().get('nats')?.value()?.queue).sort(),
-    ['catalog', 'ingest', 'ingest-deleted', 'packager', 'packager-deleted', 'thumbnails', 'transcoder'],
+    ['catalog', 'catalog-live', 'ingest', 'ingest-deleted', 'packager', 'packager-audio', 'packager-deleted', 'transcoder', 'transcoder-audio'],
     'every durable consumer',
   );
   const catalog = receivers.find((o) => o.bindings().get('nats')?.value()?.queue === 'catalog');
   t.equal(catalog?.channels().all()[0]?.address(), 'video.>', 'the catalog reads the wildcard');
-  t.equal(catalog?.messages().all().length, subjects.length, 'and so every message');
+  const facts = subjects.filter((s) => s.startsWith('video.'));
+  t.equal(catalog?.messages().all().length, facts.length, 'and so every fact (the work items are in the WORK stream)');
+  const transcoder = receivers.find((o) => o.bindings().get('nats')?.value()?.queue === 'transcoder');
+  const binding = transcoder?.json() as { 'x-jetstream'?: { stream: string } } | undefined;
+  t.equal(binding?.['x-jetstream']?.stream, 'WORK', 'the transcoder takes its work from the work queue');
+  const live = receivers.find((o) => o.bindings().get('nats')?.value()?.queue === 'catalog-live')?.json() as { 'x-jetstream'?: { stream: string } } | undefined;
+  t.equal(live?.['x-jetstream']?.stream, 'LIVE', 'progress is chatter in the LIVE stream');
   const senders = (document?.operations().all() ?? []).filter((o) => o.action() === 'send');
   t.equal(senders.length, subjects.length, 'every subject has its publish operation');
 });
@@ -97,6 +103,6 @@ t.test('a plain JSON Schema validator (ajv, as another language would use) check
 });
 
 t.test('ids: channel and operation names are AsyncAPI-safe', async (t) => {
-  t.equal(idOf('video.transcode.requested'), 'videoTranscodeRequested');
-  t.equal(CONSUMERS.length, 7);
+  t.equal(idOf('work.transcode.requested'), 'workTranscodeRequested');
+  t.equal(CONSUMERS.length, 9);
 });

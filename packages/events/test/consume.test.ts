@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { context, SpanKind, trace } from '@opentelemetry/api';
+import { until } from '@reel/stack';
 import { startNatsServer } from '@reel/stack/nats-server';
 import { InMemorySpanExporter, SimpleSpanProcessor, startTelemetry } from '@reel/telemetry';
 import t from 'tap';
@@ -17,7 +18,9 @@ import {
   RetryableError,
   Subjects,
   type Subscription,
+  LIVE_STREAM,
   VIDEO_STREAM,
+  WORK_STREAM,
 } from '../src/mod.ts';
 import { fixtures } from './fixtures.ts';
 
@@ -36,16 +39,6 @@ interface Entry {
 function captureLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
   const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, obj: { ...bindings, ...obj }, msg });
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (b) => captureLogger(entries, { ...bindings, ...b }) };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 let nc: NatsConnection;
@@ -217,7 +210,6 @@ t.test('a second independent durable consumer (analytics) receives every event',
       handlers: {
         [Subjects.uploaded]: async (_d, ctx) => void seen[name].push(ctx.envelope.id),
         [Subjects.deleted]: async (_d, ctx) => void seen[name].push(ctx.envelope.id),
-        [Subjects.progress]: async (_d, ctx) => void seen[name].push(ctx.envelope.id),
       },
       log: captureLogger([]),
       publisher,
@@ -230,13 +222,43 @@ t.test('a second independent durable consumer (analytics) receives every event',
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) {
     const videoId = newVideo();
-    ids.push((await publisher.publish(Subjects.progress, { videoId, stage: 'transcode', percent: i })).id);
+    ids.push((await publisher.publish(Subjects.deleted, { videoId, ownerId: `u${i}` })).id);
   }
   // the analytics subscriber is added later and still sees everything, from the start of the stream
   subs.push(await mk('analytics'));
   await until('both consumers saw every new event', () => ids.every((id) => seen.catalog.includes(id) && seen.analytics.includes(id)));
   t.equal(new Set(seen.analytics).size, seen.analytics.length, 'no event twice');
   t.ok(seen.analytics.length >= ids.length, `analytics saw ${seen.analytics.length} events`);
+});
+
+t.test('three paths: facts are history (VIDEO), work is gone once done (WORK), progress is a minute of chatter (LIVE)', async (t) => {
+  const jsm = await jetstreamManager(nc);
+  const count = async (stream: string) => (await jsm.streams.info(stream)).state.messages;
+  const before = { video: await count(VIDEO_STREAM), live: await count(LIVE_STREAM) };
+  const videoId = newVideo();
+  await publisher.publish(Subjects.progress, { videoId, stage: 'transcode', percent: 5 });
+  t.equal(await count(VIDEO_STREAM), before.video, 'a progress tick is not history');
+  t.equal(await count(LIVE_STREAM), before.live + 1, 'it is chatter');
+  const live = (await jsm.streams.info(LIVE_STREAM)).config;
+  t.equal(live.storage, 'file', 'on file: it outlives a NATS restart (stream.test.ts)');
+  t.equal(live.max_age, 60_000_000_000, 'kept a minute');
+  t.equal((await jsm.streams.info(WORK_STREAM)).config.retention, 'workqueue', 'work items leave the queue once done');
+  const work = fixtures[Subjects.transcodeRequested].valid;
+  const seen: string[] = [];
+  subs.push(
+    await consume(nc, {
+      durable: 'work-queue',
+      filter: Subjects.transcodeRequested,
+      handlers: { [Subjects.transcodeRequested]: async (_d, ctx) => void seen.push(ctx.envelope.id) },
+      log: captureLogger([]),
+      publisher,
+      stage: 'transcode',
+    }),
+  );
+  const { id } = await publisher.publish(Subjects.transcodeRequested, { ...work, videoId });
+  await until('the work item is done', () => seen.includes(id));
+  await until('and gone from the queue', async () => (await count(WORK_STREAM)) === 0);
+  t.pass('acknowledged work leaves the WORK stream');
 });
 
 t.test('trace context survives a publish → consume hop', async (t) => {

@@ -21,14 +21,14 @@ t.test('decode explains what is wrong', async (t) => {
   const err = t.throws(() =>
     decodeEnvelope(
       registry,
-      'video.progress',
-      JSON.stringify(makeEnvelope(registry, 'video.progress', { videoId: VIDEO, stage: 'transcode', percent: 1 })).replace('"percent":1', '"percent":"lots"'),
+      'live.progress',
+      JSON.stringify(makeEnvelope(registry, 'live.progress', { videoId: VIDEO, stage: 'transcode', percent: 1 })).replace('"percent":1', '"percent":"lots"'),
     ),
   ) as InvalidMessageError;
-  t.match(err.message, /invalid video\.progress event/);
+  t.match(err.message, /invalid live\.progress event/);
   t.match(err.problems.join(), /\/percent/);
-  t.throws(() => decodeEnvelope(registry, 'video.progress', 'not json'), { message: /not JSON/ });
-  t.throws(() => decodeEnvelope(registry, 'video.progress', '{"id":"x"}'), { message: /not an envelope/ });
+  t.throws(() => decodeEnvelope(registry, 'live.progress', 'not json'), { message: /not JSON/ });
+  t.throws(() => decodeEnvelope(registry, 'live.progress', '{"id":"x"}'), { message: /not an envelope/ });
   t.throws(
     () => decodeEnvelope(registry, 'video.nope', JSON.stringify({ id: 'a', type: 'video.nope', version: 1, occurredAt: new Date().toISOString(), data: {} })),
     {

@@ -1,21 +1,9 @@
 import type { EventData, Subject } from '../src/mod.ts';
+import { probeOf, rungOf } from '@reel/testing';
 
 export const VIDEO = '6f1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
-const rung = { name: '720p', width: 1280, height: 720, videoBitrate: 2_800_000, maxrate: 4_200_000, bufsize: 5_600_000, audioBitrate: 128_000, fps: 30 };
-const probe = {
-  durationSec: 10,
-  width: 1920,
-  height: 1080,
-  displayWidth: 1920,
-  displayHeight: 1080,
-  rotation: 0,
-  fps: 30,
-  videoCodec: 'h264',
-  pixFmt: 'yuv420p',
-  bitrate: 5_000_000,
-  hasAudio: true,
-  container: 'mov,mp4',
-};
+const rung = rungOf('720p', 1280, 720, { videoBitrate: 2_800_000, maxrate: 4_200_000, bufsize: 5_600_000, audioBitrate: 128_000 });
+const probe = probeOf();
 const chunk = { index: 0, count: 1, startSec: 0, durationSec: 10 };
 const src = { bucket: 'reel-sources', key: `sources/${VIDEO}/original` };
 
@@ -44,7 +32,7 @@ export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown
     valid: { videoId: VIDEO, source: src, probe, ladder: [rung], chunks: [chunk], segmentSec: 4 },
     invalid: { videoId: VIDEO, source: src, probe, ladder: [], chunks: [chunk], segmentSec: 4 },
   },
-  'video.transcode.requested': {
+  'work.transcode.requested': {
     valid: { videoId: VIDEO, source: src, chunk, ladder: [rung], audio: true, segmentSec: 4 },
     invalid: { videoId: VIDEO, source: src, chunk, ladder: [{ ...rung, width: 1281 }], audio: true, segmentSec: 4 },
   },
@@ -57,6 +45,21 @@ export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown
     },
     invalid: { videoId: VIDEO, chunk, renditions: [], manifest: src },
   },
+  'work.audio.requested': {
+    valid: { videoId: VIDEO, source: src, bitrate: 128_000, segmentSec: 4, durationSec: 60 },
+    invalid: { videoId: VIDEO, source: src, bitrate: 0, segmentSec: 4, durationSec: 60 },
+  },
+  'video.audio.transcoded': {
+    valid: {
+      videoId: VIDEO,
+      codecs: 'mp4a.40.2',
+      bitrate: 128_000,
+      segments: [{ key: `videos/${VIDEO}/hls/audio/seg-00000.ts`, durationSec: 4, bytes: 100 }],
+      complete: true,
+      manifest: { bucket: 'reel-sources', key: `work/${VIDEO}/audio.json` },
+    },
+    invalid: { videoId: VIDEO, codecs: 'mp4a.40.2', bitrate: 128_000, segments: [], complete: true, manifest: src },
+  },
   'video.thumbnails.created': {
     valid: {
       videoId: VIDEO,
@@ -67,7 +70,7 @@ export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown
     },
     invalid: { videoId: VIDEO, bucket: 'reel-media', poster: 'p.jpg', thumbnails: 't.jpg' },
   },
-  'video.progress': { valid: { videoId: VIDEO, stage: 'transcode', percent: 42 }, invalid: { videoId: VIDEO, stage: 'transcode', percent: 420 } },
+  'live.progress': { valid: { videoId: VIDEO, stage: 'transcode', percent: 42 }, invalid: { videoId: VIDEO, stage: 'transcode', percent: 420 } },
   'video.playable': { valid: { videoId: VIDEO, master: src }, invalid: { videoId: VIDEO } },
   'video.packaged': {
     valid: {
@@ -99,4 +102,8 @@ export const fixtures: { [K in Subject]: { valid: EventData<K>; invalid: unknown
     invalid: { videoId: VIDEO, stage: 'somewhere', code: 'Not A Code!', message: 'x' },
   },
   'video.deleted': { valid: { videoId: VIDEO, ownerId: 'u1' }, invalid: { videoId: 'not-a-uuid', ownerId: 'u1' } },
+  'video.viewed': {
+    valid: { videoId: VIDEO, ownerId: 'u1', viewer: '0123456789abcdef0123456789abcdef' },
+    invalid: { videoId: VIDEO, ownerId: 'u1', viewer: 'alice' },
+  },
 };

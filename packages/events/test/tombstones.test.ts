@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { until } from '@reel/stack';
 import { startNatsServer } from '@reel/stack/nats-server';
 import t from 'tap';
 import {
@@ -17,16 +18,6 @@ import {
   type Tombstones,
 } from '../src/mod.ts';
 import { fixtures } from './fixtures.ts';
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'reel-tombstones-'));
 const server = await startNatsServer({ dir });

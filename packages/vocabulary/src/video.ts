@@ -14,7 +14,8 @@ export const isVideoId = (value: unknown): value is string => typeof value === '
 
 export const VideoId = T.String({ pattern: VIDEO_ID_PATTERN });
 
-export const Visibility = T.Union([T.Literal('private'), T.Literal('public')]);
+/** `private`: its owner only; `unlisted`: anyone with the link, never listed; `public`: anyone, listed. */
+export const Visibility = T.Union([T.Literal('private'), T.Literal('unlisted'), T.Literal('public')]);
 export type Visibility = Static<typeof Visibility>;
 
 /** Where a video is, as the catalog derives it from its events. */
