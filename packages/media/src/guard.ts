@@ -55,6 +55,8 @@ export function inputGuard(input: string): string[] {
 /** Network and machine faults: the same run may succeed later. */
 const TRANSIENT =
   /Connection refused|Connection reset|Connection timed out|timed out|Network is unreachable|No route to host|Host is unreachable|Broken pipe|Server returned (4\d\d|5\d\d|5XX)|Temporary failure in name resolution|Failed to resolve hostname|Input\/output error|No space left on device|Cannot allocate memory|Resource temporarily unavailable/i;
+/** What ffmpeg says when a remote source stops short of its length. */
+const CUT_OFF = /Stream ends prematurely|End of file/i;
 /** Lines that say nothing about the cause. */
 const NOISE = /^(Conversion failed!|Exiting normally|Error opening (input|output) files?:?.*|Press \[q\].*|\s*)$/i;
 
@@ -85,8 +87,11 @@ export function explainFailure(stderr: string, input?: string): ToolFailure {
   };
   // the last line names the outcome ("Invalid data found…"); an earlier one often the cause
   const reason = clean(lines.at(-1) ?? '') || 'unknown error';
+  // a source read over HTTP that ends early was cut off (the S3 server stopped, a connection
+  // dropped): the source itself was probed whole by ingest before any of this ran
+  const remote = input !== undefined && /^https?:\/\//i.test(input);
   return {
-    transient: lines.some((l) => TRANSIENT.test(l)),
+    transient: lines.some((l) => TRANSIENT.test(l) || (remote && CUT_OFF.test(l))),
     reason: refused ? 'not a supported media container' : reason,
     ...(refused?.[1] ? { refusedFormat: refused[1] } : {}),
   };

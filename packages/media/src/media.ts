@@ -1,6 +1,5 @@
-import type { Chunk, Probe, Rung } from '@reel/events';
-import { frameArgs, storyboardArgs } from './frame-args.ts';
-import { ladderArgs } from './ladder-args.ts';
+import type { Probe } from '@reel/events';
+import { audioArgs, type LadderWork, ladderArgs } from './ladder-args.ts';
 import { h264Level } from './level.ts';
 import { probe } from './probe.ts';
 import { runFfmpeg } from './run.ts';
@@ -8,36 +7,27 @@ import { runFfmpeg } from './run.ts';
 /** What every run takes besides its own options: where to stop, and what to put on its span. */
 export interface RunContext {
   signal?: AbortSignal;
+  /** CPU priority of the run (nice, 0–19; default 0). */
+  niceness?: number;
   attributes?: Record<string, string | number | boolean>;
 }
 
-export interface LadderJob extends RunContext {
-  /** A local file (the transcoder downloads the source first). */
+export interface LadderJob extends RunContext, LadderWork {
+  /** A local file or presigned URL (a chunk of several reads its range of the source where it lies). */
   input: string;
-  ladder: Rung[];
-  chunk: Chunk;
-  audio: boolean;
-  segmentSec: number;
-  /** Variants are written to `outDir/<rung index>/index.m3u8` and `seg-NNNNN.ts`; the dirs must exist. */
-  outDir: string;
   /** Seconds of the chunk encoded so far. */
   onProgress?: (outSec: number) => void;
 }
 
-export interface FrameJob extends RunContext {
+export interface AudioJob extends RunContext {
   /** A local file or presigned URL. */
   input: string;
-  atSec: number;
-  /** Width of the JPEG; its height follows the display aspect ratio. */
-  width: number;
-  display: { width: number; height: number };
-  output: string;
-}
-
-export interface StoryboardJob extends RunContext {
-  input: string;
-  plan: { intervalSec: number; tileWidth: number; tileHeight: number; columns: number; rows: number };
-  output: string;
+  bitrate: number;
+  segmentSec: number;
+  /** `outDir/index.m3u8` and `seg-NNNNN.ts`; the dir must exist. */
+  outDir: string;
+  /** Seconds of audio encoded so far. */
+  onProgress?: (outSec: number) => void;
 }
 
 /**
@@ -49,12 +39,10 @@ export interface StoryboardJob extends RunContext {
 export interface Media {
   /** What the source is (ffprobe), confined to media containers. */
   probe(input: string, signal?: AbortSignal): Promise<Probe>;
-  /** One work item: one decode, every rung, HLS variants (see ladderArgs). */
+  /** One work item: one decode, every rung, HLS variants and the item's images (see ladderArgs). */
   encodeLadder(job: LadderJob): Promise<void>;
-  /** One JPEG frame. */
-  extractFrame(job: FrameJob): Promise<void>;
-  /** The storyboard sprite (one JPEG). */
-  extractStoryboard(job: StoryboardJob): Promise<void>;
+  /** The audio rendition every rung shares (see audioArgs). */
+  encodeAudio(job: AudioJob): Promise<void>;
   /** H.264 level of an encoded segment (e.g. 31). */
   h264Level(file: string, signal?: AbortSignal): Promise<number>;
 }
@@ -67,7 +55,11 @@ export interface MediaOptions {
   preset?: string;
 }
 
-const context = (job: RunContext) => ({ ...(job.signal ? { signal: job.signal } : {}), ...(job.attributes ? { attributes: job.attributes } : {}) });
+const context = (job: RunContext) => ({
+  ...(job.signal ? { signal: job.signal } : {}),
+  ...(job.attributes ? { attributes: job.attributes } : {}),
+  ...(job.niceness ? { niceness: job.niceness } : {}),
+});
 
 /** The real Media: fluent-ffmpeg for ffmpeg runs, execFile for ffprobe. */
 export function createMedia(opts: MediaOptions): Media {
@@ -85,9 +77,15 @@ export function createMedia(opts: MediaOptions): Media {
         what: 'ladder',
         action: 'transcode the video',
       }),
-    extractFrame: (job) =>
-      runFfmpeg({ bin, input: job.input, ...frameArgs(job), output: job.output, ...context(job), what: 'frame', action: `extract a frame at ${job.atSec} s` }),
-    extractStoryboard: (job) =>
-      runFfmpeg({ bin, input: job.input, ...storyboardArgs(job.plan), output: job.output, ...context(job), what: 'storyboard', action: 'make the storyboard' }),
+    encodeAudio: (job) =>
+      runFfmpeg({
+        bin,
+        input: job.input,
+        ...audioArgs(job),
+        ...context(job),
+        ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+        what: 'audio',
+        action: 'encode the audio',
+      }),
   };
 }

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { metrics } from '@opentelemetry/api';
 import { RetryableError } from '@reel/events';
 import { redactCredentials } from '@reel/runtime';
@@ -19,6 +20,11 @@ export interface FfmpegRun {
   signal?: AbortSignal;
   /** Seconds of output written so far, as ffmpeg reports it. */
   onProgress?: (outSec: number) => void;
+  /**
+   * CPU priority (nice, 0–19): work that can wait yields the cores to work a viewer waits for
+   * (a video's first chunk) while still using whatever they leave idle.
+   */
+  niceness?: number;
   /** The run's span: `ffmpeg <what>`, with these attributes plus the media time and speed. */
   what: string;
   /** What the run does, for the user-visible error: "ffmpeg could not <action>: <cause>". */
@@ -79,7 +85,7 @@ export function ffmpegOptions(run: Pick<FfmpegRun, 'input' | 'inputOptions' | 'o
 }
 
 /** A `key=value` line of the -progress report, not an error. */
-const PROGRESS_LINE = /^[a-z_0-9]+=\S*$/;
+const PROGRESS_LINE = /^[a-z_0-9]+= *\S*$/;
 
 function execute(run: FfmpegRun): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -105,11 +111,24 @@ function execute(run: FfmpegRun): Promise<void> {
     let started = false;
     cmd.on('start', () => {
       started = true;
-      if (run.signal?.aborted) onAbort();
+      if (run.signal?.aborted) return onAbort();
+      // set before ffmpeg opens its input and starts its threads, which inherit it
+      const pid = (cmd as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid;
+      if (run.niceness && pid) {
+        try {
+          setPriority(pid, run.niceness);
+        } catch {
+          // exited already: its own outcome says what happened
+        }
+      }
     });
     run.signal?.addEventListener('abort', onAbort, { once: true });
     cmd.on('end', () => {
       run.signal?.removeEventListener('abort', onAbort);
+      // ffmpeg exits 0 when a remote source stops short ("Stream ends prematurely", then EOF):
+      // what it wrote is a cut-off encode, not the video; the read is tried again
+      const failure = stderr ? explainFailure(stderr, run.input) : undefined;
+      if (failure?.transient) return reject(new RetryableError(`ffmpeg's read of the source was cut off: ${failure.reason}`));
       resolve();
     });
     cmd.on('error', (err: Error & { code?: unknown }) => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { resolveFfmpeg } from '@reel/runtime';
+import { resolveFfmpeg } from '../src/binaries.ts';
 
 /** A small real H.264 MP4 (320×240, 25 fps, `seconds` long) written as `dir/name`; returns its path. */
 export function testClip(dir: string, seconds: number, name = 'source'): string {

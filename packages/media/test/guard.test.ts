@@ -65,4 +65,9 @@ t.test('a failure explained: the refused format, the network, or the media, in o
   const other = explainFailure(`[http @ 0x3] Opening '${url}' for reading\nsomething odd at ${url}`);
   t.notMatch(other.reason, /AKIA|abc|http/);
   t.equal(explainFailure('').reason, 'unknown error');
+  // a remote source cut off mid-read (the S3 server stopped) is retried; a local file's end is the file's
+  const cut = explainFailure(`[http @ 0x4] Stream ends prematurely at 1048576, should be 56531407\n${url}: End of file\n`, url);
+  t.same(cut, { transient: true, reason: 'End of file' });
+  t.equal(explainFailure(`${url}: End of file\n`, url).transient, true);
+  t.equal(explainFailure('/w/source: End of file\n', '/w/source').transient, false);
 });

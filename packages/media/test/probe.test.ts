@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { isPermanentError, isRetryableError, type PermanentError } from '@reel/events';
-import { resolveFfmpeg } from '@reel/runtime';
+import { resolveFfmpeg } from '../src/binaries.ts';
 import t from 'tap';
 import { h264Level } from '../src/level.ts';
 import { interpretProbe, probe, probeFailure } from '../src/probe.ts';

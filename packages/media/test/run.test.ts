@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { isRetryableError } from '@reel/events';
-import { resolveFfmpeg } from '@reel/runtime';
+import { resolveFfmpeg } from '../src/binaries.ts';
 import t from 'tap';
 import { type FfmpegError, ffmpegOptions, isFfmpegError, runFfmpeg } from '../src/run.ts';
 import { testClip } from './clip.ts';
@@ -92,6 +93,31 @@ t.test('an unreachable source is retried; a damaged file fails in one sentence',
   t.notMatch(bad.message, /ffmpeg version|Copyright|configuration:/);
 });
 
+t.test('a remote source cut off mid-way, on which ffmpeg exits 0 with half the video, is retried, not taken as the video', async (t) => {
+  const dir = t.testdir({});
+  // its index first (faststart), as an upload often is: ffmpeg then reads the first half as video
+  execFileSync(ffmpeg, ['-v', 'error', '-i', testClip(dir, 4), '-c', 'copy', '-movflags', '+faststart', join(dir, 'fast.mp4')]);
+  const whole = readFileSync(join(dir, 'fast.mp4'));
+  // announces the whole file, sends half, and drops the connection (an S3 server stopping)
+  const http = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-length': whole.length, 'content-type': 'video/mp4' });
+    res.write(whole.subarray(0, Math.floor(whole.length / 2)), () => res.socket?.destroy());
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => http.close(() => r())));
+  const { port } = http.address() as { port: number };
+  const err = (await runFfmpeg({
+    bin: ffmpeg,
+    input: `http://127.0.0.1:${port}/reel-sources/x`,
+    outputOptions: ['-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mp4'],
+    output: join(dir, 'cut.mp4'),
+    what: 'test',
+    action: 'transcode the video',
+  }).catch((e: unknown) => e)) as Error;
+  t.ok(isRetryableError(err), `retryable (${err?.message})`);
+  t.match(err?.message, /^ffmpeg's read of the source was cut off: /);
+});
+
 t.test('an abort kills ffmpeg at once and rejects with its reason', async (t) => {
   const dir = t.testdir({});
   const source = testClip(dir, 1);
@@ -130,4 +156,26 @@ t.test('a missing ffmpeg is the operator’s problem: retried, not a media failu
   // the real one works again afterwards (fluent-ffmpeg keeps one path per process)
   await runFfmpeg({ bin: ffmpeg, input: join(dir, 'source'), outputOptions: JPEG, output: join(dir, 'y.jpg'), what: 'frame', action: 'extract a frame' });
   t.ok(existsSync(join(dir, 'y.jpg')));
+});
+
+t.test('a run of lower priority: ffmpeg and every thread it starts run at that nice value', async (t) => {
+  const dir = t.testdir({});
+  const source = testClip(dir, 20);
+  const running = runFfmpeg({
+    bin: ffmpeg,
+    input: source,
+    outputOptions: ['-c:v', 'libx264', '-preset', 'medium', '-f', 'mp4'],
+    output: join(dir, 'slow.mp4'),
+    what: 'test',
+    action: 'transcode the video',
+    niceness: 7,
+  });
+  const pid = await waitForFfmpeg(dir, 10_000);
+  await new Promise((r) => setTimeout(r, 500)); // its encoder threads are up
+  // field 19 of /proc/<pid>/task/<tid>/stat (after the command name in parentheses) is the nice value
+  const nice = (file: string) => Number(readFileSync(file, 'utf8').split(') ')[1]?.split(' ')[16]);
+  const threads = readdirSync(`/proc/${pid}/task`).map((tid) => nice(`/proc/${pid}/task/${tid}/stat`));
+  t.ok(threads.length > 1, `${threads.length} threads`);
+  t.same([...new Set(threads)], [7], 'all at nice 7');
+  await running;
 });

@@ -68,6 +68,9 @@ export const env = {
       },
       o,
     ),
+  /** One integer variable per entry of `defs` (name → options), e.g. the platform's LIMITS from @reel/vocabulary. */
+  ints: <D extends Record<string, Opts<number> & { min?: number; max?: number }>>(defs: D) =>
+    Object.fromEntries(Object.entries(defs).map(([name, o]) => [name, env.int(o)])) as { [K in keyof D]: VarSpec<number> & D[K] },
   bool: <O extends Opts<boolean>>(o: O) =>
     spec(
       'boolean',
@@ -123,41 +126,4 @@ export const natsSpec = {
   NATS_URL: env.urls({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls', 'ws', 'wss'], doc: 'NATS server URL(s), comma-separated' }),
   NATS_STREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'JetStream replicas of the video stream (3 on a cluster)' }),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'], { default: 'info', doc: 'pino log level' }),
-} as const;
-
-/** Apps that read or write objects. */
-export const s3Spec = {
-  S3_ENDPOINT: env.url({ default: 'http://127.0.0.1:9000', protocols: ['http', 'https'], doc: 'S3-compatible endpoint (MinIO, AWS S3, …)' }),
-  S3_REGION: env.string({ default: 'us-east-1', doc: 'S3 region' }),
-  S3_ACCESS_KEY: env.string({ default: 'minioadmin', secret: true, doc: 'S3 access key' }),
-  S3_SECRET_KEY: env.string({ default: 'minioadmin', secret: true, doc: 'S3 secret key' }),
-  S3_CREDENTIALS: env.oneOf(['static', 'iam'], {
-    default: 'static',
-    doc: 'static: S3_ACCESS_KEY/S3_SECRET_KEY; iam: the AWS role of the pod or instance (IRSA web identity, ECS, EC2)',
-  }),
-  S3_SOURCE_BUCKET: env.string({ default: 'reel-sources', doc: 'private bucket for uploads and work files' }),
-  S3_MEDIA_BUCKET: env.string({ default: 'reel-media', doc: 'bucket for renditions, playlists and images' }),
-} as const;
-
-/** The catalog's database. */
-export const postgresSpec = {
-  DATABASE_URL: env.url({
-    default: 'postgres://postgres@127.0.0.1:5432/reel',
-    protocols: ['postgres', 'postgresql'],
-    doc: 'Postgres connection URL',
-    secret: true,
-  }),
-} as const;
-
-/** Apps that run ffmpeg/ffprobe; empty means FFMPEG_PATH → ffmpeg-static → PATH (see resolveFfmpeg). */
-export const ffmpegSpec = {
-  FFMPEG_PATH: env.string({ optional: true, doc: 'ffmpeg binary (default: ffmpeg-static if installed, else ffmpeg on PATH)' }),
-  FFPROBE_PATH: env.string({ optional: true, doc: 'ffprobe binary (default: ffprobe on PATH)' }),
-} as const;
-
-/** Limits on what is accepted; breaking one is a clear rejection. */
-export const limitsSpec = {
-  MAX_UPLOAD_BYTES: env.int({ default: 10 * 1024 ** 3, min: 1, doc: 'largest accepted upload, in bytes' }),
-  MAX_DURATION_SEC: env.int({ default: 4 * 3600, min: 1, doc: 'longest accepted video, in seconds' }),
-  MAX_RESOLUTION: env.int({ default: 4096, min: 16, doc: 'largest accepted width or height, in pixels' }),
 } as const;

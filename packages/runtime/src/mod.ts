@@ -1,9 +1,6 @@
 /** @reel/runtime — what every app needs once: config, logger, NATS connection, lifecycle. */
 export * from './config.ts';
-export * from './ffmpeg.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './nats.ts';
 export * from './service.ts';
-// the tokens have their own package so the CLI mints them without server code
-export { mintToken } from '@reel/token';

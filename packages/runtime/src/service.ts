@@ -4,6 +4,7 @@ import {
   createPublisher,
   ensureVideoStream,
   type HandlerMap,
+  isJetStreamStarting,
   type Logger,
   openTombstones,
   type Publisher,
@@ -34,17 +35,27 @@ export interface ServiceDeps<C> {
   consume(durable: string, handlers: Partial<HandlerMap>, opts: BoundConsumeOptions): Promise<Subscription>;
 }
 
-/** What differs between one service's consumers; `filter` defaults to the one subject handled. */
-export type BoundConsumeOptions = Omit<ConsumeOptions, 'durable' | 'handlers' | 'filter' | 'log' | 'publisher' | 'tombstones'> & { filter?: string };
+/**
+ * What differs between one service's consumers; `filter` defaults to the one subject handled.
+ * `tombstones: false` runs the handlers for a deleted video's events too (the catalog folds them,
+ * the deletion being final in the fold itself); by default they are skipped and aborted.
+ */
+export type BoundConsumeOptions = Omit<ConsumeOptions, 'durable' | 'handlers' | 'filter' | 'log' | 'publisher' | 'tombstones' | 'restore'> & {
+  filter?: string;
+  tombstones?: false;
+};
 
 /** consume() bound to one service's connection and helpers. */
-function bindConsume(base: Pick<ServiceDeps<unknown>, 'nc' | 'log' | 'publisher' | 'tombstones' | 'shutdown'>): ServiceDeps<unknown>['consume'] {
+function bindConsume(
+  base: Pick<ServiceDeps<unknown>, 'nc' | 'log' | 'publisher' | 'tombstones' | 'shutdown'> & { restore: () => Promise<unknown> },
+): ServiceDeps<unknown>['consume'] {
   const subs: Subscription[] = [];
   return async (durable, handlers, opts) => {
     const subjects = Object.keys(handlers);
     const filter = opts.filter ?? (subjects.length === 1 ? subjects[0] : undefined);
     if (!filter) throw new TypeError(`consumer ${durable} handles ${subjects.length} subjects: give its filter`);
-    const sub = await consume(base.nc, { ...opts, durable, filter, handlers, log: base.log, publisher: base.publisher, tombstones: base.tombstones });
+    const tombstones = opts.tombstones === false ? undefined : base.tombstones;
+    const sub = await consume(base.nc, { ...opts, durable, filter, handlers, log: base.log, publisher: base.publisher, tombstones, restore: base.restore });
     if (subs.push(sub) === 1) base.shutdown.add('consumers', () => Promise.all(subs.map((s) => s.stop())));
     return sub;
   };
@@ -71,15 +82,34 @@ export async function bootService<S extends ConfigSpec>(opts: BootOptions<S>): P
   if (opts.onStopped) shutdown.add('telemetry', opts.onStopped);
   const nc = await connectNats(base.NATS_URL, opts.name, log);
   shutdown.add('nats', () => nc.drain());
-  await ensureVideoStream(nc, { replicas: base.NATS_STREAM_REPLICAS });
+  const restore = () => ensureVideoStream(nc, { replicas: base.NATS_STREAM_REPLICAS });
+  await whenJetStreamReady(restore, log);
   const tombstones = await openTombstones(nc, { replicas: base.NATS_STREAM_REPLICAS, log });
   shutdown.add('tombstones', () => tombstones.close());
   const publisher = createPublisher(nc, undefined, { tombstones });
-  await opts.build({ config, log, nc, publisher, tombstones, shutdown, consume: bindConsume({ nc, log, publisher, tombstones, shutdown }) });
+  await opts.build({ config, log, nc, publisher, tombstones, shutdown, consume: bindConsume({ nc, log, publisher, tombstones, shutdown, restore }) });
   const health = serveHealth(nc, opts.name, log);
   shutdown.add('health', () => health.unsubscribe());
   log.info({ nats: base.NATS_URL }, `${opts.name} started`);
   return { shutdown, log };
+}
+
+/**
+ * Runs `fn` until JetStream takes it: a service started with (or just before) its NATS cluster is
+ * refused while the cluster forms ("no suitable peers for placement"), which is no reason to exit.
+ * Other errors, and a cluster that stays unready past `timeoutMs`, fail the start.
+ */
+export async function whenJetStreamReady<T>(fn: () => Promise<T>, log: Logger, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isJetStreamStarting(err) || Date.now() + wait > deadline) throw err;
+      log.warn({ err: (err as Error).message, retryInMs: wait }, 'JetStream is not ready yet; trying again');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 /** The whole of a main.ts: boot, exit 1 with every config problem on failure, stop on signals. */

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { ConfigError, env, loadConfig, natsSpec, s3Spec } from '../src/mod.ts';
+import { ConfigError, env, loadConfig, natsSpec } from '../src/mod.ts';
 
 t.test('defaults work with an empty environment', async (t) => {
-  const c = loadConfig({ ...natsSpec, ...s3Spec }, {});
+  const c = loadConfig({ ...natsSpec, BUCKET: env.string({ default: 'reel-media', doc: 'a bucket' }) }, {});
   t.equal(c.NATS_URL, 'nats://127.0.0.1:4222');
   t.equal(c.NATS_STREAM_REPLICAS, 1);
-  t.equal(c.S3_MEDIA_BUCKET, 'reel-media');
+  t.equal(c.BUCKET, 'reel-media');
   t.ok(Object.isFrozen(c), 'config is frozen');
 });
 

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, startProcess } from './process.ts';
-import { type Restartable, restartable } from './restartable.ts';
+import { processResource, type Restartable } from './restartable.ts';
 
 /** The repository root (this file is packages/stack/src/apps.ts). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -21,7 +21,7 @@ export interface RunningApps {
   readonly handles: ReadonlyMap<string, Restartable>;
   /** The handle of one app process; throws when there is none by that name. */
   app(name: string): Restartable;
-  /** Starts one more replica of `app` (e.g. a second transcoder sharing its consumer). */
+  /** Starts one more replica of `app` (e.g. a second transcoder sharing its consumer); its process is spawned at once. */
   addReplica(app: AppName): Restartable;
   /** SIGTERM to every app at once; each drains and exits; SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
@@ -29,17 +29,19 @@ export interface RunningApps {
 
 /**
  * Runs the apps from source with this Node (24, type stripping), each a process of its own, as
- * a deployment would. Output lines go to `log(app, line)`.
+ * a deployment would. Output lines go to `log(app, line)`. Each app process is a Resource whose
+ * health is that its process runs: whether the services answer is the gateway's /v1/health
+ * (waitForHealthy), as after a deployment.
  */
-export function startApps(opts: {
+export async function startApps(opts: {
   env: Record<string, string | undefined>;
   apps?: readonly AppName[];
   log?: (app: AppName, line: string) => void;
-}): RunningApps {
+}): Promise<RunningApps> {
   const procs = new Map<AppName, ManagedProcess>();
   const handles = new Map<string, Restartable>();
   let graceMs = 20_000;
-  const spawnApp = (app: AppName, name: string): ManagedProcess => {
+  const spawnApp = async (app: AppName, name: string): Promise<ManagedProcess> => {
     const proc = startProcess(name, process.execPath, [join(ROOT, 'apps', app, 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...opts.env, NODE_NO_WARNINGS: '1' } as NodeJS.ProcessEnv,
@@ -49,9 +51,10 @@ export function startApps(opts: {
     return proc;
   };
   const add = (app: AppName, name: string): Restartable => {
-    const handle = restartable(name, spawnApp(app, name), {
+    const handle = processResource(name, {
       // an app is ready when it is spawned: callers wait for /v1/health, as after a deployment
-      launch: async () => spawnApp(app, name),
+      launch: () => spawnApp(app, name),
+      health: async () => true,
       killGroup: false,
       get graceMs() {
         return graceMs;
@@ -60,7 +63,7 @@ export function startApps(opts: {
     handles.set(name, handle);
     return handle;
   };
-  for (const app of opts.apps ?? APPS) add(app, app);
+  await Promise.all((opts.apps ?? APPS).map((app) => add(app, app).up()));
   return {
     procs,
     handles,
@@ -72,7 +75,9 @@ export function startApps(opts: {
     addReplica(app) {
       let n = 2;
       while (handles.has(`${app}-${n}`)) n++;
-      return add(app, `${app}-${n}`);
+      const replica = add(app, `${app}-${n}`);
+      replica.up().catch(() => {}); // spawning does not fail: a process that cannot start exits (127)
+      return replica;
     },
     async stop(grace = 20_000) {
       graceMs = grace;
@@ -81,11 +86,11 @@ export function startApps(opts: {
   };
 }
 
-/** Polls GET /v1/health until every service is up, or throws with the last answer. */
-export async function waitForHealthy(baseUrl: string, timeoutMs = 60_000): Promise<void> {
+/** Polls GET /v1/health until every service is up, or throws with the last answer (at once when `signal` aborts). */
+export async function waitForHealthy(baseUrl: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       const res = await fetch(`${baseUrl}/v1/health`);
       last = await res.text();

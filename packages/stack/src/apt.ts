@@ -32,8 +32,10 @@ export function aptInstall(packages: string[], log: (line: string) => void = con
       `missing system packages: ${packages.join(', ')}; install them (Debian/Ubuntu: apt-get install -y ${packages.join(' ')}) or point the matching *_URL/_ENDPOINT variable at a running service`,
     );
   }
-  const run = (args: string[]) => {
-    const [cmd, ...rest] = [...sudo, ...args];
+  // another apt (an unattended upgrade, a second test run installing at the same time) may hold
+  // the lock: wait for it rather than fail
+  const run = ([apt, ...args]: string[]) => {
+    const [cmd, ...rest] = [...sudo, apt as string, '-o', 'DPkg::Lock::Timeout=300', ...args];
     execFileSync(cmd as string, rest, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },

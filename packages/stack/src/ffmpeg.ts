@@ -1,4 +1,4 @@
-import { resolveFfmpeg } from '@reel/runtime';
+import { resolveFfmpeg } from '@reel/media/binaries';
 import { aptInstall, hasCommand } from './apt.ts';
 
 export function ensureFfmpegInstalled(log?: (line: string) => void): void {

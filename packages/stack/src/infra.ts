@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { ensureFfmpegInstalled, resolveFfmpeg } from './ffmpeg.ts';
-import { ensureNatsInstalled, startNatsCluster, startNatsServer } from './nats-server.ts';
-import { ensurePostgresInstalled, startPostgres } from './postgres.ts';
-import { type Restartable, restartable } from './restartable.ts';
-import { ensureS3ServerInstalled, startS3Server } from './s3-server.ts';
+import { natsCluster, natsServer } from './nats-server.ts';
+import { postgresServer } from './postgres.ts';
+import type { Resource, Restartable } from './restartable.ts';
+import { s3Server } from './s3-server.ts';
 
 export interface InfraOptions {
   /** Where servers keep their state (JetStream store, Postgres cluster, S3 objects). */
@@ -37,6 +37,13 @@ export interface Infra {
   stop(): Promise<void>;
 }
 
+/** A server to bring up, the processes it is made of, and the variables that point the apps at it. */
+interface Wanted {
+  server: Resource;
+  parts: readonly Restartable[];
+  env(): Promise<Record<string, string>>;
+}
+
 /**
  * Brings up on loopback whatever the platform needs and the environment does not already
  * provide, installing missing system packages (apt) on the way. Used by `npm start` and by the
@@ -45,84 +52,60 @@ export interface Infra {
 export async function startInfra(opts: InfraOptions): Promise<Infra> {
   const given = opts.env ?? {};
   const log = opts.log ?? (() => {});
-  const say = (line: string) => log('stack', line);
-  const parts = new Map<string, Restartable>();
-  const add = (part: Restartable) => parts.set(part.name, part);
-  const stopAll = () => Promise.allSettled([...parts.values()].map((p) => p.stop()));
-  const env: Record<string, string> = {};
   mkdirSync(opts.dir, { recursive: true });
-  try {
-    ensureFfmpegInstalled(say);
-    const { ffmpeg, ffprobe } = resolveFfmpeg(given);
-    env.FFMPEG_PATH = ffmpeg;
-    env.FFPROBE_PATH = ffprobe;
-
-    const tasks: Promise<void>[] = [];
-    const natsNodes = opts.natsNodes ?? 1;
-    if (given.NATS_URL) env.NATS_URL = given.NATS_URL;
-    else if (natsNodes > 1) {
-      ensureNatsInstalled(say);
-      tasks.push(
-        startNatsCluster({ dir: join(opts.dir, 'nats-cluster'), size: natsNodes, log }).then((c) => {
-          for (const node of c.nodes) add(node);
-          env.NATS_URL = c.url;
-          env.NATS_STREAM_REPLICAS = String(Math.min(natsNodes, 5));
-        }),
-      );
-    } else {
-      ensureNatsInstalled(say);
-      let natsPort = opts.ports?.nats;
-      const start = () => startNatsServer({ dir: join(opts.dir, 'nats'), port: natsPort, log: (l) => log('nats', l) });
-      tasks.push(
-        start().then((h) => {
-          natsPort = Number(new URL(h.url).port);
-          add(restartable('nats', h.proc, { launch: async () => (await start()).proc, killGroup: true }));
-          env.NATS_URL = h.url;
-        }),
-      );
-    }
-    if (given.DATABASE_URL) env.DATABASE_URL = given.DATABASE_URL;
-    else {
-      ensurePostgresInstalled(say);
-      let pgPort = opts.ports?.postgres;
-      const start = () => startPostgres({ dir: join(opts.dir, 'postgres'), port: pgPort, log: (l) => log('postgres', l) });
-      tasks.push(
-        start().then(async (h) => {
-          pgPort = h.port;
-          add(restartable('postgres', h.proc, { launch: async () => (await start()).proc, stopSignal: 'SIGINT', killGroup: true }));
-          env.DATABASE_URL = await createDatabase(h.adminUrl, opts.database ?? 'reel');
-        }),
-      );
-    }
-    if (given.S3_ENDPOINT) {
-      env.S3_ENDPOINT = given.S3_ENDPOINT;
-    } else {
-      ensureS3ServerInstalled(say);
-      let s3Port = opts.ports?.s3;
-      const start = () => startS3Server({ dir: join(opts.dir, 's3'), port: s3Port, log: (l) => log('s3', l) });
-      tasks.push(
-        start().then((h) => {
-          s3Port = Number(new URL(h.endpoint).port);
-          add(restartable('s3', h.proc, { launch: async () => (await start()).proc, graceMs: 5000, killGroup: true }));
-          Object.assign(env, { S3_ENDPOINT: h.endpoint, S3_REGION: h.region, S3_ACCESS_KEY: h.accessKey, S3_SECRET_KEY: h.secretKey });
-        }),
-      );
-    }
-    const results = await Promise.allSettled(tasks);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  } catch (err) {
-    await stopAll();
-    throw err;
+  ensureFfmpegInstalled((line) => log('stack', line));
+  const { ffmpeg, ffprobe } = resolveFfmpeg(given);
+  const env: Record<string, string> = { FFMPEG_PATH: ffmpeg, FFPROBE_PATH: ffprobe };
+  const wanted = serversToStart(opts, env, log);
+  const parts = new Map(wanted.flatMap((w) => w.parts.map((p): [string, Restartable] => [p.name, p])));
+  const downAll = () => Promise.allSettled(wanted.map((w) => w.server.down()));
+  const results = await Promise.allSettled(
+    wanted.map(async (w) => {
+      await w.server.up();
+      Object.assign(env, await w.env());
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await downAll();
+    throw failed.reason;
   }
   return {
     env: Object.freeze(env),
     started: [...parts.keys()],
     parts,
     async stop() {
-      await stopAll();
+      await downAll();
     },
   };
+}
+
+/** NATS, Postgres and S3, each unless the environment names one (then its variables are passed on). */
+function serversToStart(opts: InfraOptions, env: Record<string, string>, log: (source: string, line: string) => void): Wanted[] {
+  const given = opts.env ?? {};
+  const wanted: Wanted[] = [];
+  const natsNodes = opts.natsNodes ?? 1;
+  if (given.NATS_URL) env.NATS_URL = given.NATS_URL;
+  else if (natsNodes > 1) {
+    const cluster = natsCluster({ dir: join(opts.dir, 'nats-cluster'), size: natsNodes, log });
+    const env = async () => ({ NATS_URL: cluster.url, NATS_STREAM_REPLICAS: String(Math.min(natsNodes, 5)) });
+    wanted.push({ server: cluster, parts: cluster.nodes, env });
+  } else {
+    const nats = natsServer({ dir: join(opts.dir, 'nats'), port: opts.ports?.nats, log: (l) => log('nats', l) });
+    wanted.push({ server: nats, parts: [nats], env: async () => ({ NATS_URL: nats.url }) });
+  }
+  if (given.DATABASE_URL) env.DATABASE_URL = given.DATABASE_URL;
+  else {
+    const pg = postgresServer({ dir: join(opts.dir, 'postgres'), port: opts.ports?.postgres, log: (l) => log('postgres', l) });
+    wanted.push({ server: pg, parts: [pg], env: async () => ({ DATABASE_URL: await createDatabase(pg.adminUrl, opts.database ?? 'reel') }) });
+  }
+  if (given.S3_ENDPOINT) env.S3_ENDPOINT = given.S3_ENDPOINT;
+  else {
+    const s3 = s3Server({ dir: join(opts.dir, 's3'), port: opts.ports?.s3, log: (l) => log('s3', l) });
+    const env = async () => ({ S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey });
+    wanted.push({ server: s3, parts: [s3], env });
+  }
+  return wanted;
 }
 
 /** Creates `name` if it does not exist and returns its URL. */

@@ -6,3 +6,4 @@ export * from './testing.ts';
 export * from './chromium.ts';
 // the test clients moved to @reel/testing; re-exported so tests keep importing them from here
 export * from '@reel/testing';
+export * from './supervise.ts';

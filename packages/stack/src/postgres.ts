@@ -2,16 +2,25 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { aptInstall, hasCommand } from './apt.ts';
 import { freePort } from './ports.ts';
 import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
+import { processResource, type Restartable, withProps } from './restartable.ts';
 
-export interface PostgresHandle {
+/** A Postgres cluster; `adminUrl` and `port` are known once it has been up. */
+export interface PostgresServer extends Restartable {
   /** URL of the server's `postgres` database; create others with createDatabase(). */
   readonly adminUrl: string;
   readonly port: number;
-  readonly proc: ManagedProcess;
-  stop(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /** Holds the cluster (`<dir>/data`); an existing one is reused. */
+  dir: string;
+  /** A free one at the first up() when omitted (then kept). */
+  port?: number;
+  log?: (line: string) => void;
 }
 
 function binDir(): string | undefined {
@@ -44,10 +53,56 @@ function pgUser(): { uid: number; gid: number } | undefined {
 }
 
 /**
- * Starts a throwaway (or persistent, when `dir` is kept) Postgres cluster on 127.0.0.1 with
- * trust authentication for local connections and no Unix socket.
+ * A throwaway (or persistent, when `dir` is kept) Postgres cluster on 127.0.0.1 with trust
+ * authentication for local connections and no Unix socket, as a Resource (down until up()).
+ * Its graceful stop is SIGINT, Postgres' fast shutdown (SIGTERM would wait for every client to leave).
  */
-export async function startPostgres(opts: { dir: string; port?: number; log?: (line: string) => void }): Promise<PostgresHandle> {
+export function postgresServer(opts: PostgresOptions): PostgresServer {
+  let port = opts.port;
+  const adminUrl = () => `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const server = processResource('postgres', {
+    launch: async () => {
+      ensurePostgresInstalled(opts.log);
+      port ??= await freePort();
+      return launchPostgres(opts, port);
+    },
+    health: () => answers(adminUrl()),
+    stopSignal: 'SIGINT',
+    killGroup: true,
+  });
+  return withProps(server, {
+    get adminUrl() {
+      if (port === undefined) throw new Error('Postgres has not been started');
+      return adminUrl();
+    },
+    get port() {
+      if (port === undefined) throw new Error('Postgres has not been started');
+      return port;
+    },
+  });
+}
+
+/** Starts a Postgres cluster (see postgresServer). */
+export async function startPostgres(opts: PostgresOptions): Promise<PostgresServer> {
+  const server = postgresServer(opts);
+  await server.up();
+  return server;
+}
+
+/** Whether Postgres accepts a session and answers a query (it listens before it does). */
+async function answers(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+async function launchPostgres(opts: PostgresOptions, port: number): Promise<ManagedProcess> {
   const bins = binDir();
   if (bins === undefined) throw new Error('Postgres is not installed (initdb not found); set DATABASE_URL or install postgresql');
   const bin = (name: string) => (bins ? join(bins, name) : name);
@@ -72,7 +127,6 @@ export async function startPostgres(opts: { dir: string; port?: number; log?: (l
     if (init.status !== 0) throw new Error(`initdb failed: ${(init.stderr || init.error?.message || '').trim().slice(-500)}`);
     writeFileSync(join(data, 'postgresql.auto.conf'), 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n', { flag: 'a' });
   }
-  const port = opts.port ?? (await freePort());
   const proc = startProcess(
     'postgres',
     bin('postgres'),
@@ -83,7 +137,6 @@ export async function startPostgres(opts: { dir: string; port?: number; log?: (l
       log: opts.log,
     },
   );
-  // SIGINT is Postgres' fast shutdown (SIGTERM would wait for every client to leave)
   await waitForPort(port, { proc, timeoutMs: 30_000 });
-  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, port, proc, stop: () => proc.stop(10_000, 'SIGINT') };
+  return proc;
 }

@@ -91,15 +91,19 @@ export async function waitForPort(port: number, opts: { host?: string; timeoutMs
   });
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`${opts.proc?.name} exited with code ${exitCode} before listening on ${host}:${port}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect({ host, port }, () => {
-        sock.end();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await portOpen(port, host)) return;
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${opts.proc?.name ?? 'a server'} on ${host}:${port}`);
+}
+
+/** Whether something accepts a TCP connection on host:port right now. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = connect({ host, port }, () => {
+      sock.end();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { aptInstall, hasCommand, hasPythonModule } from './apt.ts';
 import { freePort } from './ports.ts';
 import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
+import { processResource, type Restartable, withProps } from './restartable.ts';
 
 /**
  * A real S3-compatible server for local runs and tests: OpenStack Swift (Debian's
@@ -16,21 +17,18 @@ import { type ManagedProcess, startProcess, waitForPort } from './process.ts';
  * DeleteObjects demands Content-MD5, which AWS SDK v3 no longer sends; aws-chunked bodies are
  * refused (SDK clients need `requestChecksumCalculation: 'WHEN_REQUIRED'`).
  */
-export interface S3ServerHandle {
-  /** e.g. http://127.0.0.1:PORT */
+export interface S3Server extends Restartable {
+  /** e.g. http://127.0.0.1:PORT (known once it has been up) */
   readonly endpoint: string;
   readonly region: string;
   readonly accessKey: string;
   readonly secretKey: string;
-  readonly proc: ManagedProcess;
-  /** Stops every process this server started; leaves `dir` in place. */
-  stop(): Promise<void>;
 }
 
 export interface S3ServerOptions {
   /** Holds everything: configs, rings, data, logs. Created when missing; reusable across runs. */
   dir: string;
-  /** Port for the S3 endpoint; a free one when omitted. */
+  /** Port for the S3 endpoint; a free one at the first up() when omitted (then kept). */
   port?: number;
   /** Receives the server's warnings and errors (its full log is `<dir>/log/swift.log`). */
   log?: (line: string) => void;
@@ -55,8 +53,40 @@ export function ensureS3ServerInstalled(log: (line: string) => void = console.er
   installed = true;
 }
 
+/** Swift as an S3 server with all its state under `opts.dir`, as a Resource (down until up()); down() leaves `dir` in place. */
+export function s3Server(opts: S3ServerOptions): S3Server {
+  let port = opts.port;
+  const endpoint = () => `http://127.0.0.1:${port}`;
+  const server = processResource('s3', {
+    launch: async () => {
+      const started = await launchSwift({ ...opts, port });
+      port = started.port;
+      return started.proc;
+    },
+    // the proxy pipeline's healthcheck middleware answers GET /healthcheck with 200 OK
+    health: async () => (await fetch(`${endpoint()}/healthcheck`, { signal: AbortSignal.timeout(2000) })).ok,
+    graceMs: 5000,
+    killGroup: true,
+  });
+  return withProps(server, {
+    get endpoint() {
+      if (port === undefined) throw new Error('the S3 server has not been started');
+      return endpoint();
+    },
+    region: REGION,
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+  });
+}
+
 /** Starts Swift as an S3 server with all its state under `opts.dir`. */
-export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHandle> {
+export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
+  const server = s3Server(opts);
+  await server.up();
+  return server;
+}
+
+async function launchSwift(opts: S3ServerOptions): Promise<{ proc: ManagedProcess; port: number }> {
   // Checking with hasPythonModule costs ~0.8 s (a second interpreter importing swift), so
   // just try, and install only when the start fails for want of the package.
   let triedInstall = installed;
@@ -105,18 +135,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
       }
       throw new Error(`${(err as Error).message}${detail ? `\n${detail}` : ''}`);
     }
-    let stopping: Promise<void> | undefined;
-    return {
-      endpoint: `http://127.0.0.1:${ports.proxy}`,
-      region: REGION,
-      accessKey: ACCESS_KEY,
-      secretKey: SECRET_KEY,
-      proc,
-      stop() {
-        stopping ??= proc.stop(5000);
-        return stopping;
-      },
-    };
+    return { proc, port: ports.proxy };
   }
 }
 
@@ -219,6 +238,8 @@ log_requests = false
     );
   }
 
+  // Filters used as Swift ships them: a section each with only its egg (proxy-logging's is proxy_logging).
+  const asShipped = ['dlo', 'copy', 'versioned_writes', 'listing_formats', 'proxy-logging', 'healthcheck', 'gatekeeper', 'catch_errors'];
   write(
     'proxy-server.conf',
     `
@@ -249,29 +270,7 @@ user_test_tester = ${SECRET_KEY} .admin
 use = egg:swift#slo
 max_manifest_segments = 10000
 
-[filter:dlo]
-use = egg:swift#dlo
-
-[filter:copy]
-use = egg:swift#copy
-
-[filter:versioned_writes]
-use = egg:swift#versioned_writes
-
-[filter:listing_formats]
-use = egg:swift#listing_formats
-
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
+${asShipped.map((filter) => `[filter:${filter}]\nuse = egg:swift#${filter.replace('-', '_')}`).join('\n\n')}
 `,
   );
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mintToken } from '@reel/runtime';
+import { mintToken } from '@reel/token';
 import { type AppName, prettyLine, type RunningApps, startApps, waitForHealthy } from './apps.ts';
 import { freePort } from './ports.ts';
 import { type Infra, startInfra } from './infra.ts';
@@ -94,9 +94,20 @@ export async function startTestPlatform(teardown: Teardown, opts: TestPlatformOp
     PORT: String(port),
     LOG_LEVEL: verbose ? 'info' : 'warn',
     OTEL_SDK_DISABLED: 'true',
+    // tests run several platforms on one machine: at 19, one platform's later chunks would wait
+    // out every other platform's first chunks (a 4 s chunk took minutes beside kill-worker's encodes)
+    TRANSCODE_LATER_NICENESS: '10',
     ...opts.env,
   };
-  const apps = startApps({ env, apps: opts.apps, log: opts.log ?? show });
+  // each app's last lines, kept to say why an app that exits while starting did
+  const tails = new Map<string, string[]>();
+  const log = (source: string, line: string) => {
+    const tail = tails.get(source) ?? [];
+    if (tail.push(line) > 20) tail.shift();
+    tails.set(source, tail);
+    (opts.log ?? show)(source, line);
+  };
+  const apps = await startApps({ env, apps: opts.apps, log });
   teardown(async () => {
     await apps.stop(15_000);
     await infra.stop();
@@ -107,12 +118,14 @@ export async function startTestPlatform(teardown: Teardown, opts: TestPlatformOp
   const died = new Promise<never>((_, reject) => {
     for (const h of apps.handles.values()) {
       h.exited?.then((code) => {
-        if (!healthy) reject(new Error(`${h.name} exited with code ${code} before the platform was healthy`));
+        const said = (tails.get(h.name) ?? []).join('\n');
+        if (!healthy) reject(new Error(`${h.name} exited with code ${code} before the platform was healthy${said ? `; its last lines:\n${said}` : ''}`));
       });
     }
   });
   died.catch(() => {});
-  await Promise.race([waitForHealthy(url, 60_000), died]);
+  const gaveUp = new AbortController();
+  await Promise.race([waitForHealthy(url, 60_000, gaveUp.signal), died]).finally(() => gaveUp.abort());
   healthy = true;
   return { url, env, infra, apps, token: (sub) => mintToken(TEST_JWT_SECRET, sub, 3600) };
 }

@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { Client } from 'minio';
 import postgres from 'postgres';
 import t from 'tap';
+import { until } from '@reel/testing';
 import { startInfra } from '../src/infra.ts';
 
 // What fault tests and the chaos suite rely on: every part started by startInfra can be stopped
@@ -17,11 +18,14 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 const infra = await startInfra({ dir, natsNodes: 3, database: 'reel_restart' });
 t.teardown(infra.stop);
+/** A restarted server takes a moment to accept work: until then a call fails, which is "not yet". */
+const BACK = { timeoutMs: 20_000, everyMs: 200, retryErrors: true };
 
 t.test('the parts started, by name', async (t) => {
   t.same([...infra.parts.keys()].sort(), ['nats-1', 'nats-2', 'nats-3', 'postgres', 's3']);
   t.equal(infra.env.NATS_URL?.split(',').length, 3, 'NATS_URL lists the three nodes');
   t.equal(infra.env.NATS_STREAM_REPLICAS, '3');
+  for (const part of infra.parts.values()) t.ok(await part.health(), `${part.name} answers`);
 });
 
 t.test('Postgres stopped and started keeps its port and data', async (t) => {
@@ -33,10 +37,12 @@ t.test('Postgres stopped and started keeps its port and data', async (t) => {
   await sql`insert into kept values ('before')`;
   await pg.stop();
   t.notOk(pg.running, 'stopped');
+  t.notOk(await pg.health(), 'not healthy while stopped');
   await t.rejects(sql`select 1`, 'unreachable while stopped');
   await pg.start();
   t.ok(pg.running, 'running again');
-  const rows = await retry(() => sql`select v from kept`);
+  t.ok(await until('Postgres to answer', () => pg.health(), BACK), 'healthy again');
+  const rows = await until('the row', async () => [...(await sql<{ v: string }[]>`select v from kept`)], BACK);
   t.same(
     rows.map((r) => r.v),
     ['before'],
@@ -59,9 +65,11 @@ t.test('the S3 server killed and started keeps its endpoint and objects', async 
   await client.makeBucket('kept');
   await client.putObject('kept', 'a.txt', Buffer.from('hello'));
   await s3.kill();
+  t.notOk(await s3.health(), 'not healthy while down');
   await t.rejects(client.statObject('kept', 'a.txt'), 'unreachable while down');
   await s3.start();
-  const stat = await retry(() => client.statObject('kept', 'a.txt'));
+  t.ok(await s3.health(), 'healthy once started');
+  const stat = await until('the object', () => client.statObject('kept', 'a.txt'), BACK);
   t.equal(stat.size, 5, 'the object survived');
 });
 
@@ -75,30 +83,23 @@ t.test('a JetStream stream at 3 replicas survives the loss of any one node', asy
   for (const [i, node] of nodes.entries()) {
     if (!node) throw new Error('missing node');
     await node.kill();
-    const ack = await retry(() => js.publish('kept.x', `while ${node.name} was down`));
+    t.notOk(await node.health(), `${node.name} not healthy while down`);
+    const ack = await until('a publish', () => js.publish('kept.x', `while ${node.name} was down`), BACK);
     t.equal(ack.seq, i + 1, `published while ${node.name} was down`);
     await node.start();
+    t.ok(await node.health(), `${node.name} healthy once started`);
     // R3 tolerates one lost node at a time: the next is killed once this one has caught up
-    const info = await retry(async () => {
-      const s = await jsm.streams.info('KEPT');
-      if (s.cluster?.replicas?.length !== 2 || !s.cluster.replicas.every((r) => r.current)) throw new Error('replicas not current yet');
-      return s;
-    });
+    const info = await until(
+      'the replicas',
+      async () => {
+        const s = await jsm.streams.info('KEPT');
+        if (s.cluster?.replicas?.length !== 2 || !s.cluster.replicas.every((r) => r.current)) throw new Error('replicas not current yet');
+        return s;
+      },
+      BACK,
+    );
     t.equal(info.state.messages, i + 1, `${node.name} back and current, every message kept`);
   }
   const info = await jsm.streams.info('KEPT');
   t.equal(info.config.num_replicas, 3);
 });
-
-/** Retries `fn` for up to 20 s: a restarted server takes a moment to accept work. */
-async function retry<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}

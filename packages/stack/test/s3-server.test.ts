@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'minio';
 import t from 'tap';
+import { poll } from '@reel/testing';
 import { startS3Server } from '../src/s3-server.ts';
 
 const MiB = 1024 * 1024;
@@ -19,6 +19,21 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks);
+}
+
+/** An S3 client of `server`, path-style as the platform talks to it. */
+function clientOf(server: { endpoint: string; accessKey: string; secretKey: string; region: string }, opts: { partSize?: number } = {}): Client {
+  const u = new URL(server.endpoint);
+  return new Client({
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: server.accessKey,
+    secretKey: server.secretKey,
+    region: server.region,
+    pathStyle: true,
+    ...opts,
+  });
 }
 
 function isListening(port: number): Promise<boolean> {
@@ -61,16 +76,7 @@ t.test('minio client against the Swift S3 server', async (t) => {
   t.equal(url.hostname, '127.0.0.1');
   t.equal(s3.region, 'us-east-1');
 
-  const client = new Client({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: false,
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    region: s3.region,
-    pathStyle: true,
-    partSize: 5 * MiB,
-  });
+  const client = clientOf(s3, { partSize: 5 * MiB });
   const bucket = 'reel-test';
   await client.makeBucket(bucket, s3.region);
   t.ok(await client.bucketExists(bucket), 'bucket exists');
@@ -151,51 +157,21 @@ t.test('two servers at once, each with its own dir and ports', async (t) => {
   t.not(a.endpoint, b.endpoint);
   for (const s of [a, b]) t.equal((await fetch(`${s.endpoint}/healthcheck`)).status, 200, `${s.endpoint} healthy`);
   // data dirs are separate: a bucket made on one is not on the other
-  const client = (s: typeof a) => {
-    const u = new URL(s.endpoint);
-    return new Client({
-      endPoint: u.hostname,
-      port: Number(u.port),
-      useSSL: false,
-      accessKey: s.accessKey,
-      secretKey: s.secretKey,
-      region: s.region,
-      pathStyle: true,
-    });
-  };
-  await client(a).makeBucket('only-on-a', a.region);
-  t.ok(await client(a).bucketExists('only-on-a'));
-  t.notOk(await client(b).bucketExists('only-on-a'));
+  await clientOf(a).makeBucket('only-on-a', a.region);
+  t.ok(await clientOf(a).bucketExists('only-on-a'));
+  t.notOk(await clientOf(b).bucketExists('only-on-a'));
 });
 
 t.test('restart on the same dir keeps the data', async (t) => {
   const dir = tempDir(t);
   const first = await startS3Server({ dir });
-  const u1 = new URL(first.endpoint);
-  const c1 = new Client({
-    endPoint: u1.hostname,
-    port: Number(u1.port),
-    useSSL: false,
-    accessKey: first.accessKey,
-    secretKey: first.secretKey,
-    region: first.region,
-    pathStyle: true,
-  });
+  const c1 = clientOf(first);
   await c1.makeBucket('kept', first.region);
   await c1.putObject('kept', 'x.txt', Buffer.from('still here'));
   await first.stop();
   const second = await startS3Server({ dir });
   t.teardown(() => second.stop());
-  const u2 = new URL(second.endpoint);
-  const c2 = new Client({
-    endPoint: u2.hostname,
-    port: Number(u2.port),
-    useSSL: false,
-    accessKey: second.accessKey,
-    secretKey: second.secretKey,
-    region: second.region,
-    pathStyle: true,
-  });
+  const c2 = clientOf(second);
   t.equal((await readAll(await c2.getObject('kept', 'x.txt'))).toString(), 'still here');
 });
 
@@ -215,8 +191,11 @@ setInterval(() => {}, 1000);`;
   const port = Number(new URL(endpoint).port);
   t.ok(await isListening(port), 'server up');
   child.kill('SIGKILL');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (processesFor(dir).length > 0 || (await isListening(port)))) await sleep(100);
+  await poll(
+    async () => processesFor(dir).length > 0 || (await isListening(port)),
+    (busy) => !busy,
+    { timeoutMs: 10_000, everyMs: 100 },
+  );
   t.same(processesFor(dir), [], 'no process left');
   t.notOk(await isListening(port), 'port closed');
 });

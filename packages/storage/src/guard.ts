@@ -1,11 +1,13 @@
+import { isVideoId } from '@reel/vocabulary';
 import type { Storage } from './storage.ts';
 
-/** Every key names its video as the second path segment (`videos/<id>/…`, `sources/<id>/…`, `work/<id>/…`; see keys.ts). */
-const VIDEO_OF_KEY = /^[a-z]+\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//;
-
-/** The video an object key belongs to, if it is one of the platform's per-video keys. */
+/**
+ * The video an object key belongs to, if it is one of the platform's per-video keys: they all
+ * name it as the second path segment (`videos/<id>/…`, `sources/<id>/…`, `work/<id>/…`; see keys.ts).
+ */
 export function videoIdOfKey(key: string): string | undefined {
-  return VIDEO_OF_KEY.exec(key)?.[1];
+  const [kind = '', id, ...rest] = key.split('/');
+  return /^[a-z]+$/.test(kind) && rest.length > 0 && isVideoId(id) ? id : undefined;
 }
 
 /**

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import { Client, CopyDestinationOptions, CopySourceOptions, IamAwsProvider } from 'minio';
-import { uploadStream } from './multipart.ts';
+import { cacheControlOf } from './keys.ts';
+import { type AppendResult, appendParts, MIN_PART_SIZE, PartPool, type UploadedPart, uploadStream } from './multipart.ts';
 import { presignPutWithLength, type SigningCredentials } from './presign.ts';
 import { type RetryPolicy, retrying } from './retry.ts';
 import { abortStaleUploads } from './stale-uploads.ts';
@@ -42,14 +43,23 @@ export interface StorageOptions {
 
 export const DEFAULT_RETRY_BUDGET_MS = 90_000;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-const MIN_PART_SIZE = 5 * 1024 * 1024;
-export const DEFAULT_PARTS_IN_FLIGHT = 4;
+export const DEFAULT_PARTS_IN_FLIGHT = 3;
+export { MIN_PART_SIZE, type AppendResult, type UploadedPart };
+
+/** A multipart upload kept open across requests (a resumable upload's). */
+export interface OpenMultipart {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+}
 
 /** The platform's view of S3-compatible storage: two buckets and the few calls it makes. */
 export interface Storage {
   readonly client: Client;
   readonly sourceBucket: string;
   readonly mediaBucket: string;
+  /** Bytes per part of the streamed uploads (putStream, appendParts). */
+  readonly partSize: number;
   /** Creates both buckets when missing (idempotent; every service may call it). */
   ensureBuckets(): Promise<void>;
   /**
@@ -59,6 +69,29 @@ export interface Storage {
    */
   putStream(bucket: string, key: string, body: Readable, contentType?: string): Promise<number>;
   putFile(bucket: string, key: string, file: string, contentType?: string): Promise<number>;
+  /**
+   * A multipart upload that outlives a request (resumable uploads): start it, append to it request
+   * after request, complete or abort it. The caller keeps the upload id and the parts sent.
+   */
+  startMultipart(bucket: string, key: string, contentType?: string): Promise<OpenMultipart>;
+  /**
+   * Streams `prefix` then `body` into `upload` as parts numbered from `firstPart` (bounded memory,
+   * parts in flight as putStream). The bytes after the last full part are sent as a part too when
+   * `isLast(received)` or they are at least MIN_PART_SIZE; otherwise they come back in `held`, for
+   * the caller to keep until the next request.
+   */
+  appendParts(
+    upload: OpenMultipart,
+    firstPart: number,
+    body: Readable,
+    opts: { prefix?: Buffer | undefined; isLast: (received: number) => boolean },
+  ): Promise<AppendResult>;
+  completeMultipart(upload: OpenMultipart, parts: readonly UploadedPart[]): Promise<void>;
+  /** Aborts the upload (no error when it is already gone). */
+  abortMultipart(upload: OpenMultipart): Promise<void>;
+  putBytes(bucket: string, key: string, bytes: Buffer, contentType?: string): Promise<void>;
+  /** The object's bytes, or undefined when it does not exist (for small objects only: read whole). */
+  getBytes(bucket: string, key: string): Promise<Buffer | undefined>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
   getText(bucket: string, key: string): Promise<string>;
   download(bucket: string, key: string, file: string): Promise<void>;
@@ -104,7 +137,17 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
   // S3 refuses parts under 5 MiB (but the last)
   if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
   const partsInFlight = Math.max(1, Math.floor(opts.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT));
-  const meta = (contentType?: string) => (contentType ? { 'Content-Type': contentType } : {});
+  // the part buffers of every streamed upload: enough for one upload at full speed
+  const pool = new PartPool(partSize, partsInFlight + 1);
+  /** Content-Type as given, Cache-Control as the key's kind says (cacheControlOf). */
+  const meta = (contentType?: string, key = '') => {
+    const cache = cacheControlOf(key);
+    return { ...(contentType ? { 'Content-Type': contentType } : {}), ...(cache ? { 'Cache-Control': cache } : {}) };
+  };
+  const missing = (err: unknown) => {
+    const code = (err as { code?: string }).code;
+    return code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchUpload';
+  };
   /** One S3 call: a span around it, retried in place on transient failures. */
   const call = <T>(op: string, bucket: string, key: string, fn: () => Promise<T>) => s3(op, bucket, key, () => retrying(op, retry, fn));
   const credentials = async (): Promise<SigningCredentials> => (iam ? iam.getCredentials() : { accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY });
@@ -112,6 +155,7 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
     client,
     sourceBucket: cfg.S3_SOURCE_BUCKET,
     mediaBucket: cfg.S3_MEDIA_BUCKET,
+    partSize,
     async ensureBuckets() {
       for (const b of [cfg.S3_SOURCE_BUCKET, cfg.S3_MEDIA_BUCKET]) {
         if (await call('HeadBucket', b, '', () => client.bucketExists(b))) continue;
@@ -126,17 +170,58 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
     },
     // not retried as a whole: the source can be read once; uploadStream retries each part
     putStream: (bucket, key, body, contentType) =>
-      s3('PutObject', bucket, key, () => uploadStream(client, bucket, key, body, { partSize, partsInFlight, retry, contentType })),
+      s3('PutObject', bucket, key, () => uploadStream(client, bucket, key, body, { partSize, partsInFlight, retry, contentType, pool })),
+    startMultipart: (bucket, key, contentType) =>
+      call('CreateMultipartUpload', bucket, key, async () => ({
+        bucket,
+        key,
+        uploadId: await client.initiateNewMultipartUpload(bucket, key, meta(contentType)),
+      })),
+    // not retried as a whole (the body is read once): each part is
+    appendParts: (upload, firstPart, body, opts) =>
+      s3('UploadPart', upload.bucket, upload.key, () => appendParts(client, upload, firstPart, body, { partSize, partsInFlight, retry, pool, ...opts })),
+    completeMultipart: (upload, parts) =>
+      call('CompleteMultipartUpload', upload.bucket, upload.key, async () => {
+        await client.completeMultipartUpload(
+          upload.bucket,
+          upload.key,
+          upload.uploadId,
+          [...parts].sort((a, b) => a.part - b.part),
+        );
+      }),
+    abortMultipart: (upload) =>
+      call('AbortMultipartUpload', upload.bucket, upload.key, async () => {
+        try {
+          await client.abortMultipartUpload(upload.bucket, upload.key, upload.uploadId);
+        } catch (err) {
+          if (!missing(err)) throw err;
+        }
+      }),
+    putBytes: (bucket, key, bytes, contentType) =>
+      call('PutObject', bucket, key, async () => {
+        await client.putObject(bucket, key, bytes, bytes.length, meta(contentType));
+      }),
+    getBytes: (bucket, key) =>
+      call('GetObject', bucket, key, async () => {
+        try {
+          const chunks: Buffer[] = [];
+          for await (const c of await client.getObject(bucket, key)) chunks.push(c as Buffer);
+          return Buffer.concat(chunks);
+        } catch (err) {
+          if (missing(err)) return undefined;
+          throw err;
+        }
+      }),
     putFile: (bucket, key, file, contentType) =>
       call('PutObject', bucket, key, async () => {
         const { size } = await stat(file);
-        await client.putObject(bucket, key, createReadStream(file), size, meta(contentType));
+        await client.putObject(bucket, key, createReadStream(file), size, meta(contentType, key));
         return size;
       }),
     putText: (bucket, key, text, contentType) =>
       call('PutObject', bucket, key, async () => {
         const buf = Buffer.from(text);
-        await client.putObject(bucket, key, buf, buf.length, meta(contentType));
+        await client.putObject(bucket, key, buf, buf.length, meta(contentType, key));
       }),
     getText: (bucket, key) =>
       call('GetObject', bucket, key, async () => {

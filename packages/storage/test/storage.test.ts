@@ -1,26 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
+import { freePort } from '../../stack/src/ports.ts';
 import { startS3Server } from '../../stack/src/s3-server.ts';
-import { createStorage, isStorageUnavailableError, type Storage } from '../src/mod.ts';
+import { createStorage, isStorageUnavailableError, keys, type Storage } from '../src/mod.ts';
 
 const MiB = 1024 * 1024;
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A stream of `buf` cut into 64 KiB chunks, as a socket would deliver it; fails after `failAfter` bytes if set. */
 function source(buf: Buffer, failAfter?: number): Readable {
@@ -73,6 +62,22 @@ t.test('a stream of several parts is stored byte for byte', async (t) => {
   t.equal(await storage.abortStaleUploads(storage.sourceBucket, 0), 0, 'no multipart upload left open');
 });
 
+t.test('media objects say how long a cache may keep them: segments and images for good, playlists for 2 s', async (t) => {
+  const id = '6f1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
+  const file = join(dir, 'segment.ts');
+  writeFileSync(file, 'segment bytes');
+  await storage.putFile(storage.mediaBucket, keys.segment(id, '360p', 0, 0), file, 'video/mp2t');
+  await storage.putFile(storage.mediaBucket, keys.poster(id), file, 'image/jpeg');
+  await storage.putText(storage.mediaBucket, keys.mediaPlaylist(id, '360p'), '#EXTM3U\n', 'application/vnd.apple.mpegurl');
+  await storage.putText(storage.sourceBucket, keys.chunkManifest(id, 0), '{}', 'application/json');
+  // as a player (or a CDN) reads them: through the S3 server's own answer
+  const cacheOf = async (bucket: string, key: string) => (await fetch(await storage.presignGet(bucket, key, 60))).headers.get('cache-control');
+  t.equal(await cacheOf(storage.mediaBucket, keys.segment(id, '360p', 0, 0)), 'public, max-age=31536000, immutable');
+  t.equal(await cacheOf(storage.mediaBucket, keys.poster(id)), 'public, max-age=31536000, immutable');
+  t.equal(await cacheOf(storage.mediaBucket, keys.mediaPlaylist(id, '360p')), 'public, max-age=2');
+  t.equal(await cacheOf(storage.sourceBucket, keys.chunkManifest(id, 0)), null, 'work files carry nothing');
+});
+
 t.test('less than a part is one PutObject; an empty stream is an empty object', async (t) => {
   const small = randomBytes(MiB);
   t.equal(await storage.putStream(storage.sourceBucket, 'small', source(small)), small.length);
@@ -94,6 +99,48 @@ t.test('an error of the source rejects, and leaves no object and no incomplete u
   t.notOk(isStorageUnavailableError(err), 'not blamed on storage');
   t.equal(await storage.size(storage.sourceBucket, 'broken'), undefined);
   t.equal(await storage.abortStaleUploads(storage.sourceBucket, 0), 0, 'the upload was aborted at once');
+});
+
+t.test('appendParts: a multipart upload kept open across requests, short remainders held back', async (t) => {
+  const data = randomBytes(44 * MiB);
+  // the default part size, 8 MiB
+  const storage = createStorage(cfg, { retryBudgetMs: 20_000 });
+  t.equal(storage.partSize, 8 * MiB);
+  const upload = await storage.startMultipart(storage.sourceBucket, 'resumable/object');
+  const notLast = () => false;
+  // 20 MiB: two 8 MiB parts; the 4 MiB after them is under the 5 MiB minimum and comes back
+  const one = await storage.appendParts(upload, 1, source(data.subarray(0, 20 * MiB)), { isLast: notLast });
+  t.same(
+    one.parts.map((p) => [p.part, p.size]),
+    [
+      [1, 8 * MiB],
+      [2, 8 * MiB],
+    ],
+  );
+  t.equal(one.received, 20 * MiB);
+  t.equal(one.held.length, 4 * MiB, '4 MiB held back');
+  // the held bytes first, then 10 MiB: one 8 MiB part and a 6 MiB one (at least 5 MiB: sent)
+  const two = await storage.appendParts(upload, 3, source(data.subarray(20 * MiB, 30 * MiB)), { prefix: one.held, isLast: notLast });
+  t.same(
+    two.parts.map((p) => [p.part, p.size]),
+    [
+      [3, 8 * MiB],
+      [4, 6 * MiB],
+    ],
+  );
+  t.equal(two.held.length, 0);
+  // the end: 14 MiB, an 8 MiB part and the short last one
+  const three = await storage.appendParts(upload, 5, source(data.subarray(30 * MiB)), { isLast: (received) => received === 14 * MiB });
+  t.same(
+    three.parts.map((p) => p.size),
+    [8 * MiB, 6 * MiB],
+  );
+  await storage.completeMultipart(upload, [...one.parts, ...two.parts, ...three.parts]);
+  t.equal(sha256(await readObject(storage, 'resumable/object')), sha256(data), 'the object is every byte, in order');
+  const empty = await storage.startMultipart(storage.sourceBucket, 'resumable/aborted');
+  await storage.abortMultipart(empty);
+  await storage.abortMultipart(empty);
+  t.pass('aborting twice is no error');
 });
 
 t.test('abortStaleUploads aborts only uploads older than asked', async (t) => {

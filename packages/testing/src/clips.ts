@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveFfmpeg } from '@reel/runtime';
+import { resolveFfmpeg } from '@reel/media/binaries';
 
 /** Test and benchmark inputs, generated with ffmpeg's own sources: nothing binary is committed. */
 export const CLIPS = {

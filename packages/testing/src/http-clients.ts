@@ -1,6 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
-import { FINAL_STATUSES } from '@reel/events';
+import { FINAL_STATUSES } from '@reel/vocabulary';
 
 /** POST /v1/videos with the file streamed from disk as multipart/form-data. */
 export async function uploadFile(baseUrl: string, token: string | undefined, file: string, fields: Record<string, string> = {}): Promise<Response> {

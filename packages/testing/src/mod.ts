@@ -2,3 +2,6 @@
 export * from './clips.ts';
 export * from './hls-check.ts';
 export * from './http-clients.ts';
+export * from './until.ts';
+export * from './receiver.ts';
+export * from './fixtures.ts';

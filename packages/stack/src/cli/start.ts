@@ -2,9 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mintToken } from '@reel/runtime';
+import { mintToken } from '@reel/token';
 import { type AppName, prettyLine, ROOT, startApps, waitForHealthy } from '../apps.ts';
 import { startInfra } from '../infra.ts';
+import { supervise } from '../supervise.ts';
 
 const COLORS: Record<string, string> = {
   catalog: '35',
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? '8080';
   const host = process.env.HOST ?? '127.0.0.1';
   const env = { ...process.env, ...infra.env, AUTH_JWT_SECRET: secret, PORT: port, HOST: host };
-  const apps = startApps({ env, log: (app: AppName, line) => print(app, line) });
+  const apps = await startApps({ env, log: (app: AppName, line) => print(app, line) });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -68,16 +69,25 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) void stop(0);
   }, 1000).unref();
+  // a service that exits while starting is misconfigured: stop at once, with its own error above
+  let healthy = false;
   for (const [name, proc] of apps.procs) {
     proc.exited.then((code) => {
-      if (!stopping) {
-        print('stack', `${name} exited with code ${code}; stopping the platform`);
+      if (!stopping && !healthy) {
+        print('stack', `${name} exited with code ${code} while starting; stopping the platform`);
         void stop(1);
       }
     });
   }
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   await waitForHealthy(url, 90_000);
+  healthy = true;
+  // once up, a service that dies is started again (its work is redelivered to it); a crash loop stops the platform
+  supervise(apps.handles.values(), {
+    log: (line) => print('stack', line),
+    stopping: () => stopping,
+    onGiveUp: () => void stop(1),
+  });
   const token = await mintToken(secret, 'dev', 30 * 24 * 3600);
   process.stdout.write(
     `\nReel is up: ${url}  (health: ${url}/v1/health)\nDevelopment token (user "dev", 30 days):\n  export REEL_URL=${url} REEL_TOKEN=${token}\nPress Ctrl-C to stop.\n\n`,

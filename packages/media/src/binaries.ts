@@ -14,8 +14,8 @@ function staticBinary(pkg: string): string | undefined {
 
 /**
  * FFMPEG_PATH → ffmpeg-static's file if it exists → `ffmpeg` on PATH (same for ffprobe).
- * Everything else about ffmpeg is in @reel/media, which re-exports this; it stays here, beside
- * ffmpegSpec, because packages/stack looks the binaries up too and @reel/media depends on runtime.
+ * Node built-ins only, so the launcher and the test clients look the binaries up through
+ * `@reel/media/binaries` without loading the rest of the package.
  */
 export function resolveFfmpeg(env: { readonly FFMPEG_PATH?: string | undefined; readonly FFPROBE_PATH?: string | undefined } = process.env): {
   ffmpeg: string;
