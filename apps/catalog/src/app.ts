@@ -1,5 +1,5 @@
-import { consume, getVideoQuery, listVideosQuery, serveQuery, VIDEO_SUBJECTS } from '@reel/events';
-import type { ConfigOf, natsSpec, ServiceDeps } from '@reel/runtime';
+import { getVideoQuery, listPublicVideosQuery, listVideosQuery, serveQuery, Subjects, VIDEO_SUBJECTS } from '@reel/events';
+import type { BoundConsumeOptions, ConfigOf, natsSpec, ServiceDeps } from '@reel/runtime';
 import type { configSpec } from './config.ts';
 import { openDb } from './db.ts';
 import { isConnectionError, waitForDatabase } from './db-health.ts';
@@ -14,7 +14,11 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec & ty
   const { db, ping, close } = await openDb(config.DATABASE_URL);
   shutdown.add('postgres', close);
   const queries = createQueries(db);
-  const subs = [serveQuery(nc, getVideoQuery, queries.get, log), serveQuery(nc, listVideosQuery, queries.list, log)];
+  const subs = [
+    serveQuery(nc, getVideoQuery, queries.get, log),
+    serveQuery(nc, listVideosQuery, queries.list, log),
+    serveQuery(nc, listPublicVideosQuery, queries.listPublic, log),
+  ];
   shutdown.add('queries', () => {
     for (const s of subs) s.unsubscribe();
   });
@@ -22,12 +26,10 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec & ty
   // the gateways' read model: filled before the projection starts, then written by it
   const recordKv = await openRecordBucket(nc, config.NATS_STREAM_REPLICAS);
   await backfillRecords(recordKv, db, log);
-  const projection = await consume(nc, {
-    durable: 'catalog',
-    filter: VIDEO_SUBJECTS,
-    handlers: createProjection(db, { publisher, onConnectionError: gate.suspect, records: recordPublisher(recordKv) }),
-    log,
-    publisher,
+  const projection = createProjection(db, { publisher, onConnectionError: gate.suspect, records: recordPublisher(recordKv) });
+  const options: Omit<BoundConsumeOptions, 'filter'> = {
+    // every event of a deleted video is folded too: the fold itself keeps the deletion final
+    tombstones: false,
     stage: 'catalog',
     // the fold makes order irrelevant and the row lock serializes each video's events
     concurrency: 4,
@@ -37,8 +39,10 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec & ty
     gate,
     backoffMs: [1000, 2000, 5000, 10_000, 20_000, 30_000],
     maxDeliver: 20,
-  });
-  shutdown.add('projection', () => projection.stop());
+  };
+  await deps.consume('catalog', projection, { ...options, filter: VIDEO_SUBJECTS });
+  // progress ticks are chatter in the LIVE stream (kept a minute), not history: folded as they come
+  await deps.consume('catalog-live', projection, { ...options, filter: Subjects.progress });
   const sweep = setInterval(() => {
     sweepExpiredUploads(db, publisher, log).catch((err) =>
       isConnectionError(err) ? log.warn({ err }, 'upload sweep skipped: the database is unavailable') : log.error({ err }, 'upload sweep failed'),

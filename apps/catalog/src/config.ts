@@ -1,4 +1,5 @@
-import { env, postgresSpec } from '@reel/runtime';
+import { postgresSpec } from '@reel/postgres';
+import { env } from '@reel/runtime';
 
 export const configSpec = {
   ...postgresSpec,

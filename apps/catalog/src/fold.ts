@@ -30,10 +30,17 @@
  * - Progress: the newest of the progress ticks and of the stage each milestone starts (uploaded →
  *   ingest, ingested → transcode, packaged → thumbnails, each at 0 %); shown only while processing.
  * - A thumbnails failure is shown as the error of a processing or ready video without images.
+ * - Playable: `video.playable` (the packager's first playlists, an EVENT playlist growing until
+ *   video.packaged ends it) makes a processing video `playable` with its master; it counts unless a
+ *   later attempt started after it (like a failure), and a packaged video is always playable. A
+ *   failed video is not shown as playable.
  * - `durationSec` from video.packaged, else from the probe. `updatedAt` is the newest occurredAt of
  *   every event folded (before the tombstone).
  * - `video.ready` (which the catalog derives from this state), a subject the fold does not know, an event of another video or
  *   one with an unreadable occurredAt leaves the state as it is.
+ * - `video.viewed` is not folded here: views are a grow-only set of event ids kept beside the state
+ *   (projection.ts, table video_views), and `withViews` puts its size in the state. A set's size
+ *   does not depend on order or repetition either; a view does not move `updatedAt`.
  */
 import { type Envelope, type EventData, type Probe, type RenditionInfo, Subjects, type VideoRecord, type VideoStatus, type Visibility } from '@reel/events';
 
@@ -69,11 +76,15 @@ export interface VideoState {
   readonly visibility?: Fact<Visibility>;
   readonly probe?: Fact<Probe>;
   readonly packaged?: Fact<{ master: string; renditions: RenditionInfo[]; durationSec: number }>;
+  /** The newest video.playable: the master plays before the last chunk is packaged. */
+  readonly playable?: Fact<{ master: string }>;
   readonly images?: Fact<Images>;
   /** The newest failure of a stage other than thumbnails. */
   readonly failure?: Fact<Failure>;
   readonly thumbnailsFailure?: Fact<Failure>;
   readonly progress?: Fact<{ stage: string; percent: number }>;
+  /** How many views are counted (the size of the video's set of view events). */
+  readonly views?: number;
   readonly updatedAt?: string;
 }
 
@@ -170,6 +181,9 @@ export function evolve(state: VideoState | undefined, env: Envelope): VideoState
       progress('thumbnails', 0);
       break;
     }
+    case Subjects.playable:
+      next = { ...next, playable: newest(next.playable, fact({ master: (env.data as Data<'playable'>).master.key })) };
+      break;
     case Subjects.failed: {
       const d = env.data as Data<'failed'>;
       const f = fact({ stage: d.stage, code: d.code, message: d.message });
@@ -177,13 +191,19 @@ export function evolve(state: VideoState | undefined, env: Envelope): VideoState
       else next = { ...next, failure: newest(next.failure, f) };
       break;
     }
-    // transcode.requested, transcoded, playable: nothing the record shows beyond updatedAt
+    // transcode.requested, transcoded: nothing the record shows beyond updatedAt
   }
   return next;
 }
 
-/** `video.ready` is the catalog's own output, derived from this fold: folding it back would add nothing. */
-const KNOWN = new Set<string>(Object.values(Subjects).filter((s) => s !== Subjects.ready));
+/**
+ * `video.ready` is the catalog's own output, derived from this fold: folding it back would add
+ * nothing; `video.viewed` is counted beside the fold (withViews).
+ */
+const KNOWN = new Set<string>(Object.values(Subjects).filter((s) => s !== Subjects.ready && s !== Subjects.viewed));
+
+/** The state with `count` views (the size of its set of view events); a tombstone stays as it is. */
+export const withViews = (s: VideoState, count: number): VideoState => (s.deleted || s.views === count ? s : { ...s, views: count });
 
 /** Folds a video's events from nothing. */
 export const foldAll = (events: readonly Envelope[], from?: VideoState): VideoState | undefined => events.reduce<VideoState | undefined>(evolve, from);
@@ -195,8 +215,15 @@ export function statusOf(s: VideoState): DerivedStatus {
   if (s.deleted) return 'deleted';
   if (s.packaged && (s.images || counts(s, s.thumbnailsFailure))) return 'ready';
   if (counts(s, s.failure)) return 'failed';
-  if (s.upload || s.probe || s.packaged || s.images || s.progress) return 'processing';
+  if (s.upload || s.probe || s.packaged || s.playable || s.images || s.progress) return 'processing';
   return 'waiting_upload';
+}
+
+/** The master a player may start on: the packaged one, else an early (EVENT) one of the current attempt; none for a failed video. */
+export function playableMaster(s: VideoState): string | undefined {
+  const status = statusOf(s);
+  if (status !== 'ready' && status !== 'processing') return undefined;
+  return s.packaged?.value.master ?? (counts(s, s.playable) ? s.playable.value.master : undefined);
 }
 
 /**
@@ -227,6 +254,8 @@ export function toRecord(s: VideoState): VideoRecord | undefined {
   const thumbnailsError = status !== 'failed' && !s.images && counts(s, s.thumbnailsFailure) ? s.thumbnailsFailure : undefined;
   const error = status === 'failed' ? s.failure?.value : thumbnailsError?.value;
   const durationSec = s.packaged?.value.durationSec ?? s.probe?.value.durationSec;
+  const playable = playableMaster(s);
+  const master = s.packaged?.value.master ?? playable;
   return {
     id: s.videoId,
     ownerId: s.origin.value.ownerId,
@@ -241,8 +270,11 @@ export function toRecord(s: VideoState): VideoRecord | undefined {
     ...(s.upload
       ? { sourceObject: { bucket: s.upload.value.bucket, key: s.upload.value.key, size: s.upload.value.size }, attempt: s.upload.value.attempt }
       : {}),
-    ...(s.packaged ? { renditions: s.packaged.value.renditions, master: s.packaged.value.master } : {}),
+    ...(s.packaged ? { renditions: s.packaged.value.renditions } : {}),
+    ...(master ? { master } : {}),
+    ...(playable ? { playable: true } : {}),
     ...(s.images ? { images: s.images.value } : {}),
+    ...(s.views ? { views: s.views } : {}),
     createdAt: s.origin.at,
     updatedAt: s.updatedAt ?? s.origin.at,
   };

@@ -1,12 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { type Envelope, type EventData, type Handler, type HandlerMap, type Publisher, RetryableError, type Subject, Subjects } from '@reel/events';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
 import { isConnectionError } from './db-health.ts';
-import { evolve, readyEventId, readyOf, statusOf, type VideoState } from './fold.ts';
+import { evolve, readyEventId, readyOf, statusOf, type VideoState, withViews } from './fold.ts';
 import type { RecordPublisher } from './read-model.ts';
-import { videos } from './schema.ts';
+import { videoViews, videos } from './schema.ts';
 
 type Row = typeof videos.$inferInsert;
 
@@ -43,6 +43,7 @@ export interface Projected {
  */
 export async function project(db: Db, env: Envelope, onState?: (state: VideoState) => Promise<void>): Promise<Projected> {
   const videoId = (env.data as { videoId: string }).videoId;
+  if (env.type === Subjects.viewed) return countView(db, env, onState);
   return withSpan(
     `postgres project ${env.type}`,
     { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'TRANSACTION', 'db.collection.name': 'videos' } },
@@ -53,6 +54,8 @@ export async function project(db: Db, env: Envelope, onState?: (state: VideoStat
           const [row] = await tx.select({ state: videos.state }).from(videos).where(eq(videos.id, videoId)).for('update');
           const next = evolve(row?.state, env);
           const ready = next && readyOf(next);
+          // a deleted video's views go with it (a later view of it is dropped: countView)
+          if (env.type === Subjects.deleted) await tx.delete(videoViews).where(eq(videoViews.videoId, videoId));
           if (!next || (row && isDeepStrictEqual(row.state, next))) {
             // written again even when unchanged: a gateway waiting to read its own write learns it is there
             if (row && onState) await onState(row.state);
@@ -78,6 +81,35 @@ export async function project(db: Db, env: Envelope, onState?: (state: VideoStat
       span.setAttribute('reel.catalog.changed', result.outcome === 'changed');
       return result;
     },
+  );
+}
+
+/**
+ * A view joins the video's set of view events (a repeat is no new member), and the set's size goes
+ * into the video's state: any order and any repetition of the views give the same count. A view of
+ * a deleted video is dropped (its set went with it); one of a video whose row is not there yet is kept
+ * in the set and counted with the next view.
+ */
+async function countView(db: Db, env: Envelope, onState?: (state: VideoState) => Promise<void>): Promise<Projected> {
+  const videoId = (env.data as { videoId: string }).videoId;
+  const unchanged: Projected = { outcome: 'unchanged', becameReady: false };
+  return withSpan(
+    'postgres project video.viewed',
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'TRANSACTION', 'db.collection.name': 'video_views' } },
+    () =>
+      db.transaction(async (tx): Promise<Projected> => {
+        const viewedAt = new Date(Number.isFinite(Date.parse(env.occurredAt)) ? env.occurredAt : 0);
+        const [row] = await tx.select({ state: videos.state }).from(videos).where(eq(videos.id, videoId)).for('update');
+        if (row?.state.deleted) return unchanged;
+        const added = await tx.insert(videoViews).values({ videoId, eventId: env.id, viewedAt }).onConflictDoNothing().returning({ id: videoViews.eventId });
+        if (!added.length || !row) return unchanged;
+        const [counted] = await tx.select({ n: count() }).from(videoViews).where(eq(videoViews.videoId, videoId));
+        const next = withViews(row.state, counted?.n ?? 0);
+        if (next === row.state) return unchanged;
+        await tx.update(videos).set({ state: next }).where(eq(videos.id, videoId));
+        await onState?.(next);
+        return { outcome: 'changed', becameReady: false };
+      }),
   );
 }
 

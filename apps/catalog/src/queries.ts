@@ -1,5 +1,5 @@
-import { and, desc, eq, ilike, lt, ne, or, type SQL } from 'drizzle-orm';
-import { QueryError, type VideoRecord, type getVideoQuery, type listVideosQuery } from '@reel/events';
+import { and, desc, eq, ilike, isNotNull, lt, ne, or, type SQL } from 'drizzle-orm';
+import { isVideoId, QueryError, type VideoRecord, type getVideoQuery, type listPublicVideosQuery, type listVideosQuery } from '@reel/events';
 import type { Static } from '@sinclair/typebox';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import type { Db } from './db.ts';
@@ -8,14 +8,13 @@ import { toRecord } from './fold.ts';
 import { videos } from './schema.ts';
 
 type Row = typeof videos.$inferSelect;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The cursor is the last item's (createdAt, id), base64url: opaque to clients, stable under inserts. */
 const encodeCursor = (r: Row) => Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
 function decodeCursor(c: string): { at: Date; id: string } {
   const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
   const date = new Date(at ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) throw new QueryError('bad_request', 'invalid cursor');
+  if (!isVideoId(id) || Number.isNaN(date.getTime())) throw new QueryError('bad_request', 'invalid cursor');
   return { at: date, id };
 }
 
@@ -38,16 +37,17 @@ export function createQueries(db: Db) {
   return {
     get: (req: Static<typeof getVideoQuery.request>) => span('SELECT', () => getVideo(db, req)),
     list: (req: Static<typeof listVideosQuery.request>) => span('SELECT', () => listVideos(db, req)),
+    listPublic: (req: Static<typeof listPublicVideosQuery.request>) => span('SELECT', () => listPublicVideos(db, req)),
   };
 }
 
 async function getVideo(db: Db, req: Static<typeof getVideoQuery.request>): Promise<VideoRecord> {
-  if (!UUID.test(req.id)) throw new QueryError('not_found', 'no such video');
+  if (!isVideoId(req.id)) throw new QueryError('not_found', 'no such video');
   const [row] = await db.select({ state: videos.state }).from(videos).where(eq(videos.id, req.id));
   // a tombstone, or a video whose owner is not known yet, is not there; another owner's private video
-  // does not exist, as far as the viewer can tell
+  // does not exist, as far as the viewer can tell (an unlisted one is there for whoever has its id)
   const v = row && toRecord(row.state);
-  if (!v || (v.visibility !== 'public' && v.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
+  if (!v || (v.visibility === 'private' && v.ownerId !== req.viewer)) throw new QueryError('not_found', 'no such video');
   return v;
 }
 
@@ -59,6 +59,16 @@ async function listVideos(db: Db, req: Static<typeof listVideosQuery.request>): 
     const pattern = `%${req.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.push(or(ilike(videos.title, pattern), ilike(videos.description, pattern)) as SQL);
   }
+  return page(db, where, req);
+}
+
+/** What a visitor is shown: public videos that are ready (never unlisted, private or unfinished ones). */
+async function listPublicVideos(db: Db, req: Static<typeof listPublicVideosQuery.request>): Promise<Static<typeof listPublicVideosQuery.response>> {
+  return page(db, [eq(videos.visibility, 'public'), eq(videos.status, 'ready'), isNotNull(videos.ownerId)], req);
+}
+
+/** One page, newest first, after the cursor. */
+async function page(db: Db, where: SQL[], req: { limit: number; cursor?: string | undefined }): Promise<Static<typeof listVideosQuery.response>> {
   if (req.cursor) {
     const c = decodeCursor(req.cursor);
     where.push(or(lt(videos.createdAt, c.at), and(eq(videos.createdAt, c.at), lt(videos.id, c.id))) as SQL);
@@ -69,8 +79,8 @@ async function listVideos(db: Db, req: Static<typeof listVideosQuery.request>): 
     .where(and(...where))
     .orderBy(desc(videos.createdAt), desc(videos.id))
     .limit(req.limit + 1);
-  const page = rows.slice(0, req.limit);
-  const last = page.at(-1);
-  const items = page.map((r) => toRecord(r.state)).filter((v): v is VideoRecord => v !== undefined);
+  const shown = rows.slice(0, req.limit);
+  const last = shown.at(-1);
+  const items = shown.map((r) => toRecord(r.state)).filter((v): v is VideoRecord => v !== undefined);
   return { items, nextCursor: rows.length > req.limit && last ? encodeCursor(last) : null };
 }

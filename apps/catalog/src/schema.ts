@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { DerivedStatus, VideoState } from './fold.ts';
 
 /**
@@ -14,7 +14,7 @@ export const videos = pgTable(
     ownerId: text('owner_id'),
     title: text('title').notNull().default(''),
     description: text('description').notNull().default(''),
-    visibility: text('visibility', { enum: ['private', 'public'] })
+    visibility: text('visibility', { enum: ['private', 'unlisted', 'public'] })
       .notNull()
       .default('private'),
     status: text('status').$type<DerivedStatus>().notNull(),
@@ -24,5 +24,26 @@ export const videos = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     state: jsonb('state').$type<VideoState>().notNull(),
   },
-  (t) => [index('videos_owner_created_idx').on(t.ownerId, t.createdAt, t.id), index('videos_upload_expires_idx').on(t.uploadExpiresAt)],
+  (t) => [
+    index('videos_owner_created_idx').on(t.ownerId, t.createdAt, t.id),
+    index('videos_upload_expires_idx').on(t.uploadExpiresAt),
+    // the visitors' list: public and ready, newest first
+    index('videos_public_created_idx').on(t.visibility, t.status, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * The views of each video: a grow-only set of `video.viewed` event ids, so a redelivered view is
+ * counted once. The count (the set's size) is folded into the video's state; a deleted video's
+ * views are removed with it. One row per counted view (the gateway counts one per viewer per
+ * video per 30 minutes).
+ */
+export const videoViews = pgTable(
+  'video_views',
+  {
+    videoId: uuid('video_id').notNull(),
+    eventId: text('event_id').notNull(),
+    viewedAt: timestamp('viewed_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.videoId, t.eventId] })],
 );

@@ -48,13 +48,13 @@ const histories: Record<string, Envelope[]> = {
   'failed, retried, ready': [
     event('video.uploaded', 1),
     event('video.ingested', 2),
-    event('video.transcode.requested', 3),
-    event('video.progress', 4, { percent: 30 }),
+    event('work.transcode.requested', 3),
+    event('live.progress', 4, { percent: 30 }),
     event('video.failed', 5, { stage: 'transcode', code: 'retries_exhausted', message: 'storage down' }),
     event('video.uploaded', 20, { attempt: 2 }),
     event('video.ingested', 21),
-    event('video.transcode.requested', 22),
-    event('video.progress', 23, { percent: 50 }),
+    event('work.transcode.requested', 22),
+    event('live.progress', 23, { percent: 50 }),
     event('video.transcoded', 24),
     event('video.thumbnails.created', 25),
     event('video.playable', 26),
@@ -65,8 +65,17 @@ const histories: Record<string, Envelope[]> = {
     event('video.failed', 5, { stage: 'transcode', code: 'retries_exhausted', message: 'first' }),
     event('video.uploaded', 20, { attempt: 2 }),
     event('video.ingested', 21),
-    event('video.progress', 23, { percent: 50 }),
+    event('live.progress', 23, { percent: 50 }),
     event('video.failed', 24, { stage: 'transcode', code: 'encode_failed', message: 'second' }),
+  ],
+  'playable while processing': [
+    event('video.uploaded', 1),
+    event('video.ingested', 2),
+    event('work.transcode.requested', 3),
+    event('live.progress', 4, { percent: 30 }),
+    event('video.transcoded', 5),
+    event('video.playable', 6),
+    event('live.progress', 7, { percent: 60 }),
   ],
   'deleted mid-transcode': createdHistory()
     .slice(0, 6)
@@ -74,11 +83,12 @@ const histories: Record<string, Envelope[]> = {
 };
 
 const expected: Record<string, object | undefined> = {
-  'gateway upload, processed to the end': { status: 'ready', title: 'Cat, renamed', description: 'a cat', visibility: 'public', attempt: 1 },
+  'gateway upload, processed to the end': { status: 'ready', playable: true, title: 'Cat, renamed', description: 'a cat', visibility: 'public', attempt: 1 },
   'direct upload (created first)': { status: 'ready', title: 'Cat, renamed', description: 'a cat', visibility: 'public', attempt: 1 },
   'thumbnails failed': { status: 'ready', error: { stage: 'thumbnails' } },
   'failed, retried, ready': { status: 'ready', attempt: 2 },
   'failed, retried, failed again': { status: 'failed', attempt: 2, error: { code: 'encode_failed', message: 'second' } },
+  'playable while processing': { status: 'processing', playable: true, progress: { stage: 'transcode', percent: 60 } },
   'deleted mid-transcode': undefined,
 };
 
@@ -90,8 +100,8 @@ for (const [name, history] of Object.entries(histories)) {
     else t.equal(want, undefined, 'in publication order it is not shown');
 
     // every permutation of the events that change what is shown (one progress tick of them), the rest after them
-    const lastTick = history.findLast((e) => e.type === 'video.progress');
-    const quiet = ['video.transcode.requested', 'video.transcoded', 'video.playable', 'video.progress'];
+    const lastTick = history.findLast((e) => e.type === 'live.progress');
+    const quiet = ['work.transcode.requested', 'video.transcoded', 'live.progress'];
     // (8 events: 40 320 orders; 9 would be 362 880, too slow for a shared 2-core machine)
     const core = history.filter((e) => e === lastTick || !quiet.includes(e.type)).slice(0, 8);
     const others = history.filter((e) => !core.includes(e));

@@ -1,6 +1,6 @@
 import type { Envelope } from '@reel/events';
 import t from 'tap';
-import { evolve, foldAll, statusOf, toRecord, type VideoState } from '../src/fold.ts';
+import { evolve, foldAll, statusOf, toRecord, type VideoState, withViews } from '../src/fold.ts';
 import { at, createdHistory, event, uploadedHistory, VIDEO } from './history.ts';
 
 /** given these events (folded in this order), when this one arrives */
@@ -54,7 +54,7 @@ t.test('ready needs the master and the images (or their failure)', async (t) => 
 
 t.test('a failure fails the video with its code, stage and message, and hides progress', async (t) => {
   const v = record(
-    given(event('video.uploaded', 1), event('video.progress', 4)).when(event('video.failed', 5, { stage: 'transcode', code: 'encode_failed', message: 'bad' })),
+    given(event('video.uploaded', 1), event('live.progress', 4)).when(event('video.failed', 5, { stage: 'transcode', code: 'encode_failed', message: 'bad' })),
   );
   t.match(v, { status: 'failed', error: { code: 'encode_failed', stage: 'transcode', message: 'bad' } });
   t.notOk(v?.progress);
@@ -118,8 +118,8 @@ t.test('metadata: per field, the newest of created, uploaded and updated', async
 });
 
 t.test('progress: the newest tick, shown only while processing', async (t) => {
-  const s = given(event('video.uploaded', 1), event('video.ingested', 2), event('video.progress', 6, { percent: 80 })).when(
-    event('video.progress', 5, { percent: 50 }),
+  const s = given(event('video.uploaded', 1), event('video.ingested', 2), event('live.progress', 6, { percent: 80 })).when(
+    event('live.progress', 5, { percent: 50 }),
   );
   t.same(record(s)?.progress, { stage: 'transcode', percent: 80 }, 'a late, older tick does not move it back');
   t.notOk(record(evolve(s, event('video.failed', 7)))?.progress);
@@ -165,11 +165,52 @@ t.test('what the fold does not know leaves the state as it is', async (t) => {
   t.equal(evolve(undefined, ready), undefined, 'video.ready on nothing');
   const packaged = event('video.packaged', 60);
   t.equal(evolve(s, { ...packaged, data: { ...(packaged.data as object), videoId: '00000000-0000-4000-8000-000000000000' } }), s, 'another video');
-  t.equal(evolve(s, { ...event('video.progress', 60), occurredAt: '2026-11-27Tnonsense' }), s, 'an unreadable occurredAt');
+  t.equal(evolve(s, { ...event('live.progress', 60), occurredAt: '2026-11-27Tnonsense' }), s, 'an unreadable occurredAt');
 });
 
 t.test('an occurredAt in another offset is the same instant', async (t) => {
-  const e = event('video.progress', 6, { percent: 77 });
+  const e = event('live.progress', 6, { percent: 77 });
   const shifted = { ...e, id: 'shifted', occurredAt: '2026-11-27T09:00:06.000+01:00' };
   t.equal(foldAll([event('video.uploaded', 1), shifted])?.progress?.at, at(6));
+});
+
+t.test('playable while processing: the early master plays before packaging ends', async (t) => {
+  const s = given(event('video.uploaded', 1), event('video.ingested', 2)).when(event('video.playable', 6));
+  t.match(record(s), { status: 'processing', playable: true, master: `sources/${VIDEO}/original`, progress: { stage: 'transcode' } });
+  t.notOk(record(s)?.renditions, 'renditions come with packaging');
+  const packaged = evolve(s, event('video.packaged', 10));
+  t.match(record(packaged), { status: 'processing', playable: true }, 'still playable while the images are made');
+  t.match(record(evolve(packaged, event('video.thumbnails.created', 11))), { status: 'ready', playable: true });
+  t.notOk(record(given(event('video.uploaded', 1)).when(event('video.ingested', 2)))?.playable, 'not before video.playable');
+});
+
+t.test('playable before its upload is shown once the owner is known', async (t) => {
+  const early = given(event('video.playable', 6)).when(event('live.progress', 5));
+  t.equal(record(early), undefined);
+  t.match(record(evolve(early, event('video.uploaded', 1))), { status: 'processing', playable: true });
+});
+
+t.test('a failed video is not playable; a retry starts unplayable again', async (t) => {
+  const failed = given(event('video.uploaded', 1), event('video.playable', 6)).when(
+    event('video.failed', 7, { stage: 'transcode', code: 'encode_failed', message: 'chunk 3' }),
+  );
+  t.match(record(failed), { status: 'failed' });
+  t.notOk(record(failed)?.playable);
+  t.notOk(record(failed)?.master, 'no master to start on');
+  const retried = evolve(failed, event('video.uploaded', 20, { attempt: 2 }));
+  t.match(record(retried), { status: 'processing', attempt: 2 });
+  t.notOk(record(retried)?.playable, 'the old attempt’s playlist does not count');
+  t.match(record(evolve(retried, event('video.playable', 25, {}, 'p2'))), { playable: true }, 'the new attempt’s does');
+});
+
+t.test('views: counted beside the fold, shown on the record, gone with the video', async (t) => {
+  const s = foldAll(uploadedHistory()) as VideoState;
+  t.equal(evolve(s, event('video.viewed', 50)), s, 'the fold itself leaves a view alone (updatedAt too)');
+  t.notOk(record(s)?.views, 'no views: none shown');
+  const viewed = withViews(s, 3);
+  t.equal(record(viewed)?.views, 3);
+  t.equal(withViews(viewed, 3), viewed, 'the same count changes nothing');
+  t.equal(record(evolve(viewed, event('video.updated', 60, { title: 'x' })))?.views, 3, 'later facts keep the count');
+  const dead = evolve(viewed, event('video.deleted', 70));
+  t.equal(withViews(dead, 4), dead, 'a tombstone counts nothing');
 });

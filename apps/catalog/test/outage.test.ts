@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createPublisher, type EventData, getVideoQuery, request, type Subject, VIDEO_STREAM } from '@reel/events';
 import { bootService } from '@reel/runtime';
-import { startTestInfra } from '@reel/stack';
+import { startTestInfra, until } from '@reel/stack';
 import t from 'tap';
 import { buildApp } from '../src/app.ts';
 import { configSpec } from '../src/config.ts';
@@ -30,26 +30,18 @@ const ID = '7a1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
 const publish = <K extends Subject>(subject: K, data: Partial<EventData<K>> = {}) =>
   publisher.publish(subject, { ...fixtures[subject].valid, videoId: ID, ...data } as EventData<K>);
 const get = () => request(nc, getVideoQuery, { id: ID, viewer: 'u1' });
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** A query may fail (unavailable) while Postgres comes back: that is "not yet". */
+const WHILE_POSTGRES_RESTARTS = { timeoutMs: 30_000, everyMs: 200, retryErrors: true };
 
 t.test('Postgres stopped mid-pipeline: no nak storm, 503-able answers, and the video ends ready', async (t) => {
   await publish('video.uploaded');
-  await eventually('processing', async () => ((await get()).status === 'processing' ? true : undefined));
+  await until('processing', async () => (await get()).status === 'processing', WHILE_POSTGRES_RESTARTS);
   const before = await jsm.consumers.info(VIDEO_STREAM, 'catalog');
 
   await pg.stop();
   await t.rejects(get(), { code: 'unavailable', message: 'the catalog database is unavailable' }, 'reads say unavailable, not internal');
   await publish('video.ingested');
-  await publish('video.progress', { percent: 50 });
+  await publish('live.progress', { percent: 50 });
   await publish('video.thumbnails.created');
   await publish('video.packaged');
   // a pull already open when Postgres went away takes what arrives; after that, nothing is pulled
@@ -66,16 +58,24 @@ t.test('Postgres stopped mid-pipeline: no nak storm, 503-able answers, and the v
   await pg.start();
   const restarted = Date.now();
   t.comment(`Postgres took ${restarted - restarting} ms to start again`);
-  const v = await eventually('ready after the outage', async () => {
-    const r = await get();
-    return r.status === 'ready' ? r : undefined;
-  });
+  const v = await until(
+    'ready after the outage',
+    async () => {
+      const r = await get();
+      return r.status === 'ready' && r;
+    },
+    WHILE_POSTGRES_RESTARTS,
+  );
   t.match(v, { status: 'ready', master: fixtures['video.packaged'].valid.master.key, images: { poster: 'p.jpg' } });
   t.comment(`ready ${Date.now() - restarted} ms after Postgres was back`);
   // events that do not make it ready (a progress tick) may still be waiting out a nak delay
-  await eventually('every event projected', async () => {
-    const info = await jsm.consumers.info(VIDEO_STREAM, 'catalog');
-    return info.num_pending + info.num_ack_pending === 0 ? true : undefined;
-  });
+  await until(
+    'every event projected',
+    async () => {
+      const info = await jsm.consumers.info(VIDEO_STREAM, 'catalog');
+      return info.num_pending + info.num_ack_pending === 0;
+    },
+    WHILE_POSTGRES_RESTARTS,
+  );
   t.same((await get()).updatedAt, v.updatedAt, 'and nothing moved it back');
 });

@@ -182,6 +182,54 @@ t.test('the sweeper deletes expired uploads, once the upload never came', async 
   t.equal(await sweepExpiredUploads(db, publisher, silentLogger, new Date('2026-11-27T09:00:00.000Z')), 0, 'a tombstone is not swept again');
 });
 
+t.test('views: each view event counted once, in any order and repetition; they go with the video', async (t) => {
+  const id = uuid(40);
+  for (const e of forVideo(id, 'viewed', uploadedHistory())) await apply(e);
+  const view = (n: number) => forVideo(id, 'viewed', [event('video.viewed', 100 + n, {}, `view-${n}`)])[0] as Envelope;
+  const before = await queries.get({ id, viewer: 'viewed' });
+  t.notOk(before.views, 'no views yet');
+  await Promise.all([view(1), view(2), view(1), view(3), view(2)].map((e) => apply(e)));
+  await apply(view(3), 2);
+  const v = await queries.get({ id, viewer: 'viewed' });
+  t.equal(v.views, 3, 'three distinct views, repeats and concurrent deliveries counted once');
+  t.equal(v.updatedAt, before.updatedAt, 'a view does not change updatedAt');
+  t.ok(Value.Check(VideoRecord, v), 'the record keeps the contract');
+  await apply(forVideo(id, 'viewed', [event('video.deleted', 200)])[0] as Envelope);
+  await apply(view(4));
+  const [{ n }] = (await db.execute(`select count(*)::int as n from video_views where video_id = '${id}'`)) as unknown as [{ n: number }];
+  t.equal(n, 0, 'a deleted video keeps no views, even one that came late');
+});
+
+t.test('unlisted: anyone with the id sees it, nobody’s list shows it; visitors list public ready videos', async (t) => {
+  const [pub, unl, priv, busy] = [uuid(50), uuid(51), uuid(52), uuid(53)];
+  const done = (id: string, visibility: string) =>
+    forVideo(id, 'lister', [
+      ...uploadedHistory().filter((e) => e.type !== 'video.updated'),
+      event('video.updated', 12, { visibility: visibility as 'public' }),
+    ]);
+  for (const e of [...done(pub, 'public'), ...done(unl, 'unlisted'), ...done(priv, 'private')]) await apply(e);
+  for (const e of forVideo(busy, 'lister', [event('video.uploaded', 1, { visibility: 'public' })])) await apply(e);
+  t.match(await queries.get({ id: unl, viewer: 'someone' }), { visibility: 'unlisted', status: 'ready' }, 'an unlisted video for anyone with its id');
+  t.match(await queries.get({ id: unl }), { visibility: 'unlisted' }, 'a visitor too');
+  await t.rejects(queries.get({ id: priv, viewer: 'someone' }), { code: 'not_found' }, 'a private one is not there for others');
+  const visitors = await queries.listPublic({ limit: 100 });
+  const ids = visitors.items.map((v) => v.id);
+  t.ok(ids.includes(pub), 'the public ready video is listed');
+  t.notOk(ids.includes(unl) || ids.includes(priv) || ids.includes(busy), 'never an unlisted, private or unfinished one');
+  t.ok(
+    visitors.items.every((v) => v.visibility === 'public' && v.status === 'ready'),
+    'only public ready videos',
+  );
+  const one = await queries.listPublic({ limit: 1 });
+  t.equal(one.items.length, 1);
+  if (one.nextCursor)
+    t.notOk(
+      (await queries.listPublic({ limit: 100, cursor: one.nextCursor })).items.some((v) => v.id === one.items[0]?.id),
+      'pages do not repeat',
+    );
+  t.same((await queries.list({ ownerId: 'lister', limit: 10 })).items.map((v) => v.id).sort(), [pub, unl, priv, busy].sort(), 'the owner lists all of theirs');
+});
+
 t.test('queries answer unavailable when Postgres cannot be reached', async (t) => {
   const dead = await openDb('postgres://postgres@127.0.0.1:1/none', { migrate: false });
   t.teardown(dead.close);

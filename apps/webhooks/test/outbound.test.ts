@@ -1,3 +1,4 @@
+import { INTERNAL_URLS } from '@reel/testing';
 import t from 'tap';
 import { backoffAfter } from '../src/dispatcher.ts';
 import { isInternalAddress, isOutboundRefusedError, resolveTarget } from '../src/outbound.ts';
@@ -40,8 +41,7 @@ t.test('resolveTarget', async (t) => {
   t.match(await refused('not a url'), /not a valid URL/);
   t.match(await refused('http://user:pw@8.8.8.8/'), /credentials/);
   t.match(await refused('http://127.0.0.1:8080/hook'), /internal address \(127\.0\.0\.1\)/);
-  t.match(await refused('http://[::1]/hook'), /internal address/);
-  t.match(await refused('http://169.254.169.254/latest/meta-data/'), /internal address/);
+  for (const url of INTERNAL_URLS) t.match(await refused(url), /internal address/);
   t.match(await refused('http://localhost/hook'), /internal address/, 'a name is checked by what it resolves to');
   t.match(await refused('http://no-such-host.invalid/'), /does not resolve/);
   t.match(await resolveTarget('http://127.0.0.1:8080/hook', true), { address: '127.0.0.1', family: 4 }, 'allowed with the flag');

@@ -1,0 +1,1 @@
+CREATE INDEX "videos_public_created_idx" ON "videos" USING btree ("visibility","status","created_at","id");
