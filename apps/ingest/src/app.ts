@@ -5,6 +5,7 @@ import { createStorage, guardWrites } from '@reel/storage';
 import { createDeletedHandler } from './handlers/video-deleted.ts';
 import type { configSpec } from './config.ts';
 import { createUploadedHandler } from './handlers/video-uploaded.ts';
+import { planChunks } from './ladder.ts';
 
 /**
  * Retries: 1 s, 5 s, 15 s, 30 s, then every 60 s; with 10 deliveries a message outlives an
@@ -17,11 +18,13 @@ const MAX_DELIVER = 10;
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
   const { config, publisher, tombstones } = deps;
   const storage = guardWrites(createStorage(config), tombstones.assertAlive);
+  planChunks(0, config.CHUNK_SEC); // a chunk length that is not whole segments is refused at start, not per upload
   const uploaded = createUploadedHandler({
     storage,
     publisher,
     media: createMedia(resolveFfmpeg(config)),
     limits: { maxDurationSec: config.MAX_DURATION_SEC, maxResolution: config.MAX_RESOLUTION, maxUploadBytes: config.MAX_UPLOAD_BYTES },
+    chunkSec: config.CHUNK_SEC,
   });
   await deps.consume(
     'ingest',

@@ -56,7 +56,26 @@ export function planLadder(p: Probe): Rung[] {
   });
 }
 
-/** Splits a source into work items. One chunk for now; the contracts allow many. */
-export function planChunks(durationSec: number): Chunk[] {
-  return [{ index: 0, count: 1, startSec: 0, durationSec: Math.max(durationSec, 0.001) }];
+/** Default length of a chunk: three segments. */
+export const CHUNK_SEC = 3 * SEGMENT_SEC;
+
+/**
+ * Cuts a source into work items at whole multiples of the segment length, so every chunk starts
+ * on a segment boundary (and a forced keyframe) of the whole video. The first chunk is one
+ * segment long: it is the one a viewer waits for, and it finishes first. Then chunks of
+ * `chunkSec`; the last absorbs a remainder shorter than a segment. A video that fits in one chunk
+ * (plus such a remainder) stays one work item.
+ */
+export function planChunks(durationSec: number, chunkSec = CHUNK_SEC, segmentSec = SEGMENT_SEC): Chunk[] {
+  if (!(chunkSec > 0 && Number.isInteger(chunkSec / segmentSec))) {
+    throw new RangeError(`chunks of ${chunkSec} s are not a whole number of ${segmentSec} s segments`);
+  }
+  const total = Math.max(durationSec, 0.001);
+  if (total < chunkSec + segmentSec) return [{ index: 0, count: 1, startSec: 0, durationSec: total }];
+  const starts = [0];
+  for (let at = segmentSec; total - at >= segmentSec; at += chunkSec) starts.push(at);
+  return starts.map((startSec, index) => {
+    const end = starts[index + 1] ?? total;
+    return { index, count: starts.length, startSec, durationSec: Math.round((end - startSec) * 1e6) / 1e6 };
+  });
 }

@@ -1,22 +1,9 @@
 import type { Probe } from '@reel/events';
+import { probeOf } from '@reel/testing';
 import t from 'tap';
-import { planLadder } from '../src/ladder.ts';
+import { planChunks, planLadder } from '../src/ladder.ts';
 
-const probe = (p: Partial<Probe>): Probe => ({
-  durationSec: 10,
-  width: 1920,
-  height: 1080,
-  displayWidth: 1920,
-  displayHeight: 1080,
-  rotation: 0,
-  fps: 30,
-  videoCodec: 'h264',
-  pixFmt: 'yuv420p',
-  bitrate: 8_000_000,
-  hasAudio: true,
-  container: 'mp4',
-  ...p,
-});
+const probe = (p: Partial<Probe>): Probe => probeOf({ bitrate: 8_000_000, container: 'mp4', ...p });
 
 t.test('a 1080p source gets five rungs, none above it, all even', async (t) => {
   const l = planLadder(probe({}));
@@ -67,4 +54,44 @@ t.test('high frame rates are kept on top rungs and halved below 480p', async (t)
   const l = planLadder(probe({ fps: 60 }));
   t.equal(l[0]?.fps, 60);
   t.equal(l.at(-1)?.fps, 30);
+});
+
+t.test('chunks: one segment first, then whole chunks on segment boundaries, the last absorbing a short remainder', async (t) => {
+  const plan = (d: number, c?: number) => planChunks(d, c).map((x) => [x.startSec, x.durationSec]);
+  t.same(plan(10), [[0, 10]], 'shorter than a chunk and a segment: one work item');
+  t.same(plan(15.9), [[0, 15.9]]);
+  t.same(
+    plan(17),
+    [
+      [0, 4],
+      [4, 13],
+    ],
+    'a 1 s remainder joins the last chunk',
+  );
+  t.same(plan(60), [
+    [0, 4],
+    [4, 12],
+    [16, 12],
+    [28, 12],
+    [40, 12],
+    [52, 8],
+  ]);
+  t.same(
+    plan(60, 24),
+    [
+      [0, 4],
+      [4, 24],
+      [28, 24],
+      [52, 8],
+    ],
+    'configurable length',
+  );
+  const long = planChunks(600.04);
+  t.equal(long.length, 51);
+  t.ok(
+    long.every((c, i) => c.index === i && c.count === 51 && Number.isInteger(c.startSec / 4)),
+    'every start on a segment boundary',
+  );
+  t.equal(long.reduce((sum, c) => sum + c.durationSec, 0).toFixed(3), '600.040', 'the chunks cover the video exactly');
+  t.throws(() => planChunks(60, 10), /not a whole number of 4 s segments/);
 });

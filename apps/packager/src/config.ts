@@ -1,3 +1,3 @@
-import { s3Spec } from '@reel/runtime';
+import { s3Spec } from '@reel/storage/config';
 
 export const configSpec = { ...s3Spec } as const;

@@ -36,19 +36,25 @@ export function measure(segments: Segment[]): { peak: number; average: number; d
 
 const basename = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
-/** A VOD media playlist whose TARGETDURATION covers every EXTINF; segment URIs are relative. */
-export function mediaPlaylist(segments: Segment[]): string {
-  const target = Math.max(1, ...segments.map((s) => Math.ceil(s.durationSec)));
+/**
+ * A media playlist whose TARGETDURATION covers every EXTINF; segment URIs are relative. `VOD` is
+ * final (`#EXT-X-ENDLIST`); `EVENT` lists the prefix stored so far, grows, and asks players to
+ * start at the beginning rather than at the live edge.
+ */
+export function mediaPlaylist(segments: Segment[], type: 'VOD' | 'EVENT' = 'VOD'): string {
+  const target = Math.max(1, ...segments.map((s) => Math.ceil(s.durationSec - 1e-3)));
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:3',
     `#EXT-X-TARGETDURATION:${target}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXT-X-PLAYLIST-TYPE:${type}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
+  if (type === 'EVENT') lines.push('#EXT-X-START:TIME-OFFSET=0');
   for (const s of segments) lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, basename(s.key));
-  lines.push('#EXT-X-ENDLIST', '');
+  if (type === 'VOD') lines.push('#EXT-X-ENDLIST');
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -61,12 +67,33 @@ export interface Variant {
   uri: string;
 }
 
-/** The master playlist, highest quality first. */
-export function masterPlaylist(variants: Variant[]): string {
+/** The audio rendition every rung shares (a video of several chunks). */
+export interface AudioVariant {
+  codecs: string;
+  bandwidth: number;
+  averageBandwidth: number;
+  /** URI of its media playlist relative to the master. */
+  uri: string;
+}
+
+export const AUDIO_GROUP = 'audio';
+
+/**
+ * The master playlist, highest quality first. With an audio rendition of its own, every variant
+ * names the group, and its BANDWIDTH and CODECS count the audio too (what a player will fetch).
+ */
+export function masterPlaylist(variants: Variant[], audio?: AudioVariant): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  if (audio) {
+    lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,URI="${audio.uri}"`);
+  }
   for (const v of [...variants].sort((a, b) => b.bandwidth - a.bandwidth)) {
+    const bandwidth = v.bandwidth + (audio?.bandwidth ?? 0);
+    const average = v.averageBandwidth + (audio?.averageBandwidth ?? 0);
+    const codecs = audio ? `${v.codecs},${audio.codecs}` : v.codecs;
+    const group = audio ? `,AUDIO="${AUDIO_GROUP}"` : '';
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${v.bandwidth},AVERAGE-BANDWIDTH=${v.averageBandwidth},CODECS="${v.codecs}",RESOLUTION=${v.rung.width}x${v.rung.height},FRAME-RATE=${v.rung.fps.toFixed(3)}`,
+      `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},AVERAGE-BANDWIDTH=${average},CODECS="${codecs}",RESOLUTION=${v.rung.width}x${v.rung.height},FRAME-RATE=${v.rung.fps.toFixed(3)}${group}`,
       v.uri,
     );
   }

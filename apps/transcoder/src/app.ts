@@ -3,8 +3,8 @@ import { createMedia, resolveFfmpeg } from '@reel/media';
 import type { ConfigOf, ServiceDeps } from '@reel/runtime';
 import { createStorage, guardWrites } from '@reel/storage';
 import type { configSpec } from './config.ts';
+import { createAudioHandler } from './handlers/audio-requested.ts';
 import { createTranscodeHandler } from './handlers/transcode-requested.ts';
-import { createThumbnailsHandler } from './handlers/video-ingested.ts';
 import { sweepStaleWorkDirs } from './work-dir.ts';
 
 /**
@@ -15,8 +15,8 @@ const BACKOFF_MS = [1000, 5000, 15_000, 30_000, 60_000];
 const MAX_DELIVER = 10;
 
 /**
- * The transcoder: work items from one durable consumer shared by every replica, and the
- * thumbnails fan-out consumer of video.ingested.
+ * The transcoder: chunk work items (the rungs and the images of a range of the video, one decode)
+ * from one durable consumer shared by every replica, the audio work items from another.
  */
 export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): Promise<void> {
   const { config, log, publisher, tombstones } = deps;
@@ -27,28 +27,14 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec>>): 
   const workDir = config.WORK_DIR;
   // temp files of a worker killed mid-job (kill -9, OOM) would stay forever otherwise
   await sweepStaleWorkDirs(workDir, log);
+  const deliveries = { ackWaitMs: 30_000, maxDeliver: MAX_DELIVER, backoffMs: BACKOFF_MS } as const;
+  const work = { ...deliveries, stage: 'transcode', timeoutMs: config.TRANSCODE_TIMEOUT_SEC * 1000 } as const;
+  const handlerDeps = { storage, publisher, media, workDir, laterNiceness: config.TRANSCODE_LATER_NICENESS };
   await deps.consume(
     'transcoder',
-    { [Subjects.transcodeRequested]: createTranscodeHandler({ storage, publisher, media, workDir }) },
-    {
-      stage: 'transcode',
-      concurrency: config.TRANSCODE_CONCURRENCY,
-      ackWaitMs: 30_000,
-      maxDeliver: MAX_DELIVER,
-      backoffMs: BACKOFF_MS,
-      timeoutMs: config.TRANSCODE_TIMEOUT_SEC * 1000,
-    },
+    { [Subjects.transcodeRequested]: createTranscodeHandler(handlerDeps) },
+    { ...work, concurrency: config.TRANSCODE_CONCURRENCY },
   );
-  await deps.consume(
-    'thumbnails',
-    { [Subjects.ingested]: createThumbnailsHandler({ storage, publisher, media, workDir }) },
-    {
-      stage: 'thumbnails',
-      concurrency: 1,
-      ackWaitMs: 30_000,
-      maxDeliver: MAX_DELIVER,
-      backoffMs: BACKOFF_MS,
-      timeoutMs: 30 * 60_000,
-    },
-  );
+  // the audio of a video cut into chunks: cheap (no video decode), so it runs beside the chunks
+  await deps.consume('transcoder-audio', { [Subjects.audioRequested]: createAudioHandler(handlerDeps) }, { ...work, concurrency: 1 });
 }

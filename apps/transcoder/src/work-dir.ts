@@ -10,7 +10,7 @@ import type { Logger } from '@reel/events';
  * host and a WORK_DIR, so a directory is stale only when its owner is gone — its pid is dead, or
  * now belongs to a process that started at another time (a restarted container reuses pid 1).
  */
-const NAME = /^reel-(transcode|thumbs)-(\d+)-(\d+)-/;
+const NAME = /^reel-(transcode|audio|thumbs)-(\d+)-(\d+)-/;
 
 /** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 when unknown. */
 export function startTimeOf(pid: number): number {
@@ -27,7 +27,7 @@ export function startTimeOf(pid: number): number {
 const self = `${process.pid}-${startTimeOf(process.pid)}`;
 
 /** A fresh temp directory for one job, marked with this process as its owner. */
-export function makeWorkDir(base: string | undefined, kind: 'transcode' | 'thumbs'): Promise<string> {
+export function makeWorkDir(base: string | undefined, kind: 'transcode' | 'audio' | 'thumbs'): Promise<string> {
   return mkdtemp(join(base ?? tmpdir(), `reel-${kind}-${self}-`));
 }
 

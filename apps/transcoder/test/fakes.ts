@@ -1,20 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { HandlerContext, Publisher } from '@reel/events';
-import type { Media } from '@reel/media';
+import { imageBranches, type Media } from '@reel/media';
 import type { Storage } from '@reel/storage';
+import { rungOf } from '@reel/testing';
 
 export const VIDEO = '6f1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
 export const source = { bucket: 'reel-sources', key: `sources/${VIDEO}/original` };
-export const rung = (name: string, width: number, height: number) => ({
-  name,
-  width,
-  height,
-  videoBitrate: 1_000_000,
-  maxrate: 1_500_000,
-  bufsize: 2_000_000,
-  audioBitrate: 96_000,
-  fps: 30,
-});
+export const rung = (name: string, width: number, height: number) => rungOf(name, width, height);
 
 const log = { info() {}, warn() {}, error() {}, debug() {}, child: () => log } as never;
 
@@ -71,10 +63,10 @@ export function fakePublisher() {
 }
 
 /**
- * Media without ffmpeg: every call is recorded; encodeLadder writes two 4 s segments per rung
- * (or runs `fail`), frames and storyboards an empty file.
+ * Media without ffmpeg: every call is recorded; encodeLadder writes two 4 s segments per rung and
+ * a small file per planned image (or runs `fail`).
  */
-export function fakeMedia(opts: { fail?: Error; level?: number } = {}) {
+export function fakeMedia(opts: { fail?: Error; level?: number; noFrameFor?: string[] } = {}) {
   const calls: { method: keyof Media; job: unknown }[] = [];
   const media: Media = {
     async probe() {
@@ -88,16 +80,20 @@ export function fakeMedia(opts: { fail?: Error; level?: number } = {}) {
         writeFileSync(`${job.outDir}/${i}/index.m3u8`, '#EXTM3U\n#EXTINF:4.000,\nseg-00000.ts\n#EXTINF:2.000,\nseg-00001.ts\n#EXT-X-ENDLIST\n');
         for (const f of ['seg-00000.ts', 'seg-00001.ts']) writeFileSync(`${job.outDir}/${i}/${f}`, 'x'.repeat(188));
       });
+      // every planned image but those `opts.noFrameFor` names (a time past the chunk's last frame)
+      if (job.images)
+        for (const b of imageBranches(job.images, job.chunk, `${job.outDir}/images`)) if (!opts.noFrameFor?.includes(b.name)) writeFileSync(b.file, 'jpeg');
     },
-    async extractFrame(job) {
-      calls.push({ method: 'extractFrame', job });
+    async encodeAudio(job) {
+      calls.push({ method: 'encodeAudio', job });
       if (opts.fail) throw opts.fail;
-      writeFileSync(job.output, '');
-    },
-    async extractStoryboard(job) {
-      calls.push({ method: 'extractStoryboard', job });
-      if (opts.fail) throw opts.fail;
-      writeFileSync(job.output, '');
+      // as ffmpeg does with an EVENT playlist: the first segment listed while the rest is encoded
+      writeFileSync(`${job.outDir}/seg-00000.ts`, 'x'.repeat(188));
+      writeFileSync(`${job.outDir}/index.m3u8`, '#EXTM3U\n#EXTINF:4.000,\nseg-00000.ts\n');
+      job.onProgress?.(4);
+      await new Promise((r) => setTimeout(r, 20));
+      writeFileSync(`${job.outDir}/seg-00001.ts`, 'x'.repeat(188));
+      writeFileSync(`${job.outDir}/index.m3u8`, '#EXTM3U\n#EXTINF:4.000,\nseg-00000.ts\n#EXTINF:2.000,\nseg-00001.ts\n#EXT-X-ENDLIST\n');
     },
     async h264Level(file) {
       calls.push({ method: 'h264Level', job: file });

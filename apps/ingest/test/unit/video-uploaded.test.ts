@@ -66,7 +66,7 @@ t.test('an upload is probed where it lies, planned, and split into work items wi
     published.map((p) => [p.subject, p.id]),
     [
       ['video.ingested', 'evt-1.ingested'],
-      ['video.transcode.requested', 'evt-1.work.0'],
+      ['work.transcode.requested', 'evt-1.work.0'],
     ],
   );
   t.match(published[1]?.data, { videoId: VIDEO, audio: true, segmentSec: 4, ladder: [{ name: '720p' }, { name: '480p' }, { name: '360p' }, { name: '240p' }] });
@@ -95,4 +95,40 @@ t.test('a probe that could not reach the source is retried (its error passes thr
   });
   t.equal(await handler(uploaded(), ctx()).catch((e: unknown) => e), down);
   t.same(published, []);
+});
+
+t.test('a long video becomes its audio work item, then its chunks in index order, video only', async (t) => {
+  const { handler, published } = setup(async () => probed({ durationSec: 40 }));
+  await handler(uploaded(), ctx());
+  t.same(
+    published.map((p) => [p.subject, p.id]),
+    [
+      ['video.ingested', 'evt-1.ingested'],
+      ['work.audio.requested', 'evt-1.work.audio'],
+      ['work.transcode.requested', 'evt-1.work.0'],
+      ['work.transcode.requested', 'evt-1.work.1'],
+      ['work.transcode.requested', 'evt-1.work.2'],
+      ['work.transcode.requested', 'evt-1.work.3'],
+    ],
+  );
+  t.match(published[1]?.data, { bitrate: 128_000, segmentSec: 4, durationSec: 40 });
+  t.match(published[2]?.data, { audio: false, audioGroup: true, chunk: { index: 0, count: 4, startSec: 0, durationSec: 4 } });
+  t.match(published[5]?.data, { chunk: { index: 3, count: 4, startSec: 28, durationSec: 12 } });
+  t.match(published[3]?.data, { images: { poster: { atSec: 5 }, storyboard: { first: 4, count: 12 } } }, 'each chunk makes the images that fall in it');
+  t.notOk((published[2]?.data as { images?: { poster?: unknown } } | undefined)?.images?.poster, 'the poster in one chunk only');
+});
+
+t.test('a long silent video has no audio work item and no audio group', async (t) => {
+  const { handler, published } = setup(async () => probed({ durationSec: 40, hasAudio: false }));
+  await handler(uploaded(), ctx());
+  t.notOk(published.some((p) => p.subject === 'work.audio.requested'));
+  t.match(published[1]?.data, { audio: false, chunk: { index: 0, count: 4 } });
+  t.notOk((published[1]?.data as { audioGroup?: boolean } | undefined)?.audioGroup);
+});
+
+t.test("an owner's retry: the work items carry the attempt (the packager's announcements are named after it)", async (t) => {
+  const { handler, published } = setup(async () => probed({ durationSec: 40 }));
+  await handler({ ...uploaded(), attempt: 2 }, ctx());
+  const work = published.filter((p) => p.subject === 'work.transcode.requested').map((p) => (p.data as { attempt?: number }).attempt);
+  t.same(work, [2, 2, 2, 2]);
 });
