@@ -13,10 +13,11 @@ import { toHttp } from './errors.ts';
 import type { LiveFeed } from './live.ts';
 import type { Playback } from './playback.ts';
 import { type Authenticator, authPlugin } from './plugins/auth.ts';
-import { livePlugin, playbackPlugin, publisherPlugin, servicesPlugin, storagePlugin, type SweepOptions } from './plugins/infrastructure.ts';
+import { livePlugin, playbackPlugin, publisherPlugin, servicesPlugin, storagePlugin, type SweepOptions, viewsPlugin } from './plugins/infrastructure.ts';
 import { limitsPlugin } from './plugins/rate-limit.ts';
 import { tracingPlugin } from './plugins/tracing.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { embedRoutes } from './routes/embed.ts';
 import { healthRoutes } from './routes/health.ts';
 import { tusRoutes } from './routes/tus.ts';
 import { uploadRoutes } from './routes/uploads.ts';
@@ -24,10 +25,12 @@ import { eventRoutes } from './routes/videos/events.ts';
 import { videoRoutes } from './routes/videos/index.ts';
 import { manageRoutes } from './routes/videos/manage.ts';
 import { playbackRoutes } from './routes/videos/playback.ts';
+import { viewRoutes } from './routes/videos/views.ts';
 import { webRoutes } from './routes/web.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { ErrorBody, VideoBody } from './schemas/video.ts';
 import type { Catalog, Liveness } from './services.ts';
+import type { ViewCounter } from './views.ts';
 
 export type GatewayConfig = ConfigOf<typeof configSpec>;
 
@@ -46,6 +49,8 @@ export interface GatewayDeps {
   catalog?: Catalog;
   liveness?: Liveness;
   live?: LiveFeed;
+  /** Which views count; default shared through NATS (tests give one in memory). */
+  views?: ViewCounter;
   /** Sweep stale multipart uploads while the app runs (server.ts). */
   sweep?: SweepOptions;
 }
@@ -82,6 +87,7 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(publisherPlugin, { publisher: deps.publisher });
   await app.register(playbackPlugin, { playback: deps.playback });
   await app.register(livePlugin, { live: deps.live, nc: deps.nc, log });
+  await app.register(viewsPlugin, { views: deps.views, nc: deps.nc });
 
   // cross-cutting: who the caller is, how much they may ask, the API's shapes
   await app.register(authPlugin, { auth: deps.auth });
@@ -121,8 +127,10 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(tusRoutes);
   await app.register(eventRoutes);
   await app.register(playbackRoutes);
+  await app.register(viewRoutes);
   await app.register(webhookRoutes, { nc: deps.nc });
   await app.register(webRoutes);
+  await app.register(embedRoutes);
   await app.register(docsRoutes);
   return app;
 }

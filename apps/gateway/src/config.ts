@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ConfigError, env, limitsSpec, s3Spec, type VarSpec } from '@reel/runtime';
+import { LIMITS } from '@reel/vocabulary';
+import { ConfigError, env, type VarSpec } from '@reel/runtime';
+import { s3Spec } from '@reel/storage/config';
 
 /** What Fastify's `trustProxy` takes: off, every proxy, a number of hops, or the proxies' addresses. */
 export type TrustProxy = boolean | number | string[];
@@ -33,9 +35,21 @@ const trustProxySpec: VarSpec<TrustProxy> = {
   parse: parseTrustProxy,
 };
 
+/** A CSP `frame-ancestors` source list: sources separated by spaces, nothing that would end the directive. */
+const frameAncestorsSpec: VarSpec<string> = {
+  kind: 'CSP sources',
+  default: '*',
+  doc: "which sites may show /embed/:id in an iframe: a CSP frame-ancestors source list ('*' any, 'none', or origins separated by spaces, e.g. `https://blog.example.com https://*.example.org`)",
+  parse(raw) {
+    const s = raw.trim().replace(/\s+/g, ' ');
+    if (!s || /[;,]/.test(s)) throw new Error('must be CSP sources separated by spaces (no ; or ,)');
+    return s;
+  },
+};
+
 export const configSpec = {
   ...s3Spec,
-  ...limitsSpec,
+  ...env.ints(LIMITS),
   HOST: env.string({ default: '127.0.0.1', doc: 'interface the API listens on (0.0.0.0 in a container)' }),
   PORT: env.int({ default: 8080, min: 0, max: 65535, doc: 'HTTP port of the API' }),
   PUBLIC_URL: env.url({ optional: true, protocols: ['http', 'https'], doc: 'URL clients reach the API at (default http://HOST:PORT)' }),
@@ -50,6 +64,12 @@ export const configSpec = {
     minLength: 32,
     doc: 'secret for playback links (default: derived from AUTH_JWT_SECRET; required when only AUTH_JWKS_URL is set)',
   }),
+  MEDIA_PUBLIC_URL: env.url({
+    optional: true,
+    protocols: ['http', 'https'],
+    doc: "public base URL of the media bucket (a CDN, or a public-read origin: <URL>/<object key>); public videos' playlists, segments and images are then stable unsigned URLs under it, private ones stay signed",
+  }),
+  EMBED_FRAME_ANCESTORS: frameAncestorsSpec,
   PLAYBACK_TTL_SEC: env.int({ default: 4 * 3600, min: 60, doc: 'how long a playback link works' }),
   PLAYBACK_RECHECK_SEC: env.int({
     default: 30,

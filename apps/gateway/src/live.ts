@@ -1,4 +1,4 @@
-import { decodeEnvelope, type Envelope, type Logger, registry, Subjects, VIDEO_SUBJECTS } from '@reel/events';
+import { decodeEnvelope, type Envelope, LIVE_SUBJECTS, type Logger, registry, Subjects, VIDEO_SUBJECTS } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export type LiveListener = (env: Envelope) => void;
@@ -52,31 +52,31 @@ export function createLiveFeed(nc: NatsConnection, log: Logger): LiveFeed {
     }
   };
   let dropped = 0;
-  const sub = nc.subscribe(VIDEO_SUBJECTS, {
-    callback: (err, msg) => {
-      try {
-        if (err) return log.warn({ err }, 'live feed error');
-        const announcing = ANNOUNCING.has(msg.subject);
-        if (!listeners.size && !announcing) return; // nobody is watching: nothing to decode
-        const ev = videoEvent(msg.subject, msg.data);
-        if (!ev) {
-          // a foreign or broken producer: say so now and then, not per message
-          if (dropped++ % 1000 === 0) log.warn({ subject: msg.subject, bytes: msg.data.length, dropped }, 'live feed: not a valid event; dropped');
-          return;
-        }
-        if (announcing) announce(ev.videoId);
-        for (const fn of listeners.get(ev.videoId) ?? []) {
-          try {
-            fn(ev.env);
-          } catch (e) {
-            log.warn({ err: e, videoId: ev.videoId }, 'live feed listener failed');
-          }
-        }
-      } catch (e) {
-        log.error({ err: e }, 'live feed callback failed');
+  const callback = (err: Error | null, msg: { subject: string; data: Uint8Array }) => {
+    try {
+      if (err) return log.warn({ err }, 'live feed error');
+      const announcing = ANNOUNCING.has(msg.subject);
+      if (!listeners.size && !announcing) return; // nobody is watching: nothing to decode
+      const ev = videoEvent(msg.subject, msg.data);
+      if (!ev) {
+        // a foreign or broken producer: say so now and then, not per message
+        if (dropped++ % 1000 === 0) log.warn({ subject: msg.subject, bytes: msg.data.length, dropped }, 'live feed: not a valid event; dropped');
+        return;
       }
-    },
-  });
+      if (announcing) announce(ev.videoId);
+      for (const fn of listeners.get(ev.videoId) ?? []) {
+        try {
+          fn(ev.env);
+        } catch (e) {
+          log.warn({ err: e, videoId: ev.videoId }, 'live feed listener failed');
+        }
+      }
+    } catch (e) {
+      log.error({ err: e }, 'live feed callback failed');
+    }
+  };
+  // the facts, and the progress chatter (live.>) that is not kept as history
+  const subs = [VIDEO_SUBJECTS, LIVE_SUBJECTS].map((subject) => nc.subscribe(subject, { callback }));
   return {
     listen(videoId, fn) {
       const set = listeners.get(videoId) ?? new Set();
@@ -88,6 +88,8 @@ export function createLiveFeed(nc: NatsConnection, log: Logger): LiveFeed {
       };
     },
     announced: (videoId) => (announcements.get(videoId) ?? 0) > Date.now(),
-    close: () => sub.unsubscribe(),
+    close: () => {
+      for (const sub of subs) sub.unsubscribe();
+    },
   };
 }

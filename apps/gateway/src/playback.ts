@@ -3,7 +3,7 @@ import type { Storage } from '@reel/storage';
 
 /**
  * Who a link was issued for: `owner` (the video was private, so only its owner could get it) or
- * `public` (anyone could): a `public` link works only while the video is still public, which the
+ * `public` (anyone could: public or unlisted): a `public` link works only while the video is still so, which the
  * playlist routes re-check (PLAYBACK_RECHECK_SEC), so making a video private revokes every link
  * handed out while it was public.
  */
@@ -28,8 +28,11 @@ export interface Playback {
   master(text: string, videoId: string, token: string): string;
   /** Rewrites a media playlist so each segment URI is a presigned storage URL. */
   media(text: string, prefix: string, expiresAt: number, now?: number): Promise<string>;
-  /** Rewrites the storyboard VTT so the sprite reference is a presigned storage URL. */
-  storyboard(text: string, imageKey: string, expiresAt: number, now?: number): Promise<string>;
+  /**
+   * Rewrites the storyboard VTT so each sprite it names (`storyboard.jpg`, or `storyboard-NNNN.jpg`
+   * per chunk; nothing else) is a presigned URL of that file under `prefix`.
+   */
+  storyboard(text: string, prefix: string, expiresAt: number, now?: number): Promise<string>;
 }
 
 const SCOPE_LETTER: Record<PlaybackScope, string> = { owner: 'o', public: 'p' };
@@ -55,16 +58,22 @@ export function createPlayback(opts: { secret: string; ttlSec: number; storage: 
       return { exp, scope: m[2] === 'p' ? 'public' : 'owner' };
     },
     master(text, videoId, token) {
-      return text.replace(/^([a-z0-9]+)\/index\.m3u8$/gm, (_, rung: string) => `${opts.baseUrl}/v1/videos/${videoId}/hls/${rung}/index.m3u8?token=${token}`);
+      const url = (rung: string) => `${opts.baseUrl}/v1/videos/${videoId}/hls/${rung}/index.m3u8?token=${token}`;
+      // variant lines, and the URI of a rendition group (EXT-X-MEDIA: the shared audio of a chunked encode)
+      return text
+        .replace(/^([a-z0-9]+)\/index\.m3u8$/gm, (_, rung: string) => url(rung))
+        .replace(/URI="([a-z0-9]+)\/index\.m3u8"/g, (_, rung: string) => `URI="${url(rung)}"`);
     },
     async media(text, prefix, expiresAt, now = Date.now()) {
       const lines = text.split('\n');
       const out = await Promise.all(lines.map((l) => (l && !l.startsWith('#') ? presign(`${prefix}${l.trim()}`, expiresAt, now) : l)));
       return out.join('\n');
     },
-    async storyboard(text, imageKey, expiresAt, now = Date.now()) {
-      const url = await presign(imageKey, expiresAt, now);
-      return text.replace(/^storyboard\.jpg#/gm, `${url}#`);
+    async storyboard(text, prefix, expiresAt, now = Date.now()) {
+      const sprite = /^(storyboard(?:-\d{4})?\.jpg)#/gm;
+      const names = [...new Set(Array.from(text.matchAll(sprite), (m) => m[1] ?? ''))];
+      const urls = new Map(await Promise.all(names.map(async (n) => [n, await presign(`${prefix}${n}`, expiresAt, now)] as const)));
+      return text.replace(sprite, (_, name: string) => `${urls.get(name)}#`);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Kvm } from '@nats-io/kv';
-import { type Logger, QueryError, RECORD_BUCKET, type VideoRecord } from '@reel/events';
+import { followBucket, isVideoId, type Logger, QueryError, RECORD_BUCKET, type VideoRecord } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Catalog } from './services.ts';
 
@@ -97,7 +97,6 @@ export function createRecordStore(): RecordStore {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The catalog's cursor (apps/catalog/src/queries.ts): the last item's (createdAt, id), base64url. */
 const cursorOf = (r: VideoRecord) => Buffer.from(`${new Date(r.createdAt).toISOString()}|${r.id}`).toString('base64url');
 
@@ -112,12 +111,14 @@ export function memoryCatalog(store: RecordStore, fallback: Catalog): Catalog {
       await store.settled(id);
       const r = store.get(id);
       if (r === undefined) {
-        if (!UUID.test(id)) throw new QueryError('not_found', 'no such video');
+        if (!isVideoId(id)) throw new QueryError('not_found', 'no such video');
         return fallback.get(id, viewer);
       }
-      if (r === null || (r.visibility !== 'public' && r.ownerId !== viewer)) throw new QueryError('not_found', 'no such video');
+      if (r === null || (r.visibility === 'private' && r.ownerId !== viewer)) throw new QueryError('not_found', 'no such video');
       return r;
     },
+    // a visitor's list is one query to the catalog, which holds the order and the index for it
+    listPublic: (query) => fallback.listPublic(query),
     async list(query) {
       if (!store.loaded || query.q || query.status || query.cursor) return fallback.list(query);
       const mine = store.byOwner(query.ownerId);
@@ -140,31 +141,19 @@ export interface ReadModel {
 export async function openReadModel(nc: NatsConnection, opts: { replicas: number; log: Logger; loadTimeoutMs?: number }): Promise<ReadModel> {
   const kv = await new Kvm(nc).create(RECORD_BUCKET, { replicas: opts.replicas, history: 1 });
   const store = createRecordStore();
-  const { values } = await kv.status();
   let loadedResolve = () => {};
   const loadedOnce = new Promise<void>((r) => {
     loadedResolve = r;
   });
-  // the initial values come first, then updates: the last initial one (or an empty bucket) is "loaded"
-  const watch = await kv.watch();
-  if (values === 0) {
-    store.markLoaded();
-    loadedResolve();
-  }
-  const following = (async () => {
-    for await (const e of watch) {
-      try {
-        store.apply(e.key, e.operation === 'PUT' ? e.json<VideoRecord>() : null);
-      } catch (err) {
-        opts.log.error({ err, videoId: e.key }, 'an unreadable record in the read model was skipped');
-      }
-      if (!store.loaded && (e.delta === 0 || e.isUpdate)) {
-        store.markLoaded();
-        loadedResolve();
-      }
-    }
-  })();
-  following.catch((err) => opts.log.error({ err }, 'the read model watch stopped; reads go to the catalog'));
+  const following = await followBucket(kv, {
+    from: 'start',
+    onEntry: (e) => store.apply(e.key, e.operation === 'PUT' ? e.json<VideoRecord>() : null),
+    onLoaded: () => {
+      store.markLoaded();
+      loadedResolve();
+    },
+    log: opts.log,
+  });
   const timeoutMs = opts.loadTimeoutMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((r) => {
@@ -175,9 +164,6 @@ export async function openReadModel(nc: NatsConnection, opts: { replicas: number
   clearTimeout(timer);
   return {
     store,
-    async close() {
-      watch.stop();
-      await following.catch(() => {});
-    },
+    close: () => following.close(),
   };
 }

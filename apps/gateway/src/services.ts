@@ -1,4 +1,4 @@
-import { getVideoQuery, healthQuery, isQueryError, listVideosQuery, request, type VideoRecord, type VideoStatus } from '@reel/events';
+import { getVideoQuery, healthQuery, isQueryError, listPublicVideosQuery, listVideosQuery, request, type VideoRecord, type VideoStatus } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** One page of an owner's videos, newest first. */
@@ -23,6 +23,8 @@ export interface Catalog {
   /** The video as `viewer` (or an anonymous caller) may see it. */
   get(id: string, viewer?: string): Promise<VideoRecord>;
   list(query: VideoListQuery): Promise<VideoPage>;
+  /** The latest public, ready videos (what a visitor sees on the page). */
+  listPublic(query: { limit: number; cursor?: string }): Promise<VideoPage>;
 }
 
 /** Whether a service answers its liveness query in time. */
@@ -35,6 +37,7 @@ export function natsCatalog(nc: NatsConnection): Catalog {
   return {
     get: (id, viewer) => request(nc, getVideoQuery, { id, ...(viewer ? { viewer } : {}) }),
     list: (query) => request(nc, listVideosQuery, query),
+    listPublic: (query) => request(nc, listPublicVideosQuery, query),
   };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keys } from '@reel/storage';
 import { createStorage } from '@reel/storage';
-import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import { makeClip, startTestPlatform, until, uploadFile, waitForVideo } from '@reel/stack';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import t from 'tap';
 import { createPlayback } from '../src/playback.ts';
@@ -58,15 +58,7 @@ const count = async (bucket: string, prefix: string) => {
   for await (const _ of storage().client.listObjectsV2(bucket, prefix, true)) n++;
   return n;
 };
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out: ${what}`);
-}
+const WAIT = { timeoutMs: 20_000, everyMs: 200 };
 const upload = async (token: string, fields: Record<string, string> = {}) => {
   const res = await uploadFile(platform.url, token, clip(), fields);
   return ((await res.json()) as { id: string }).id;
@@ -80,11 +72,15 @@ t.test('direct upload: presigned PUT straight to storage, then complete', async 
   const c = (await created.json()) as { videoId: string; url: string; method: string; expiresAt: string };
   t.equal(c.method, 'PUT');
   t.ok(new URL(c.url).searchParams.get('X-Amz-Signature'), 'a presigned storage URL');
-  const waiting = await eventually('waiting_upload', async () => {
-    const r = await api(`/v1/videos/${c.videoId}`, { token: alice });
-    const v = r.ok ? ((await r.json()) as { status: string }) : undefined;
-    return v?.status === 'waiting_upload' ? v : undefined;
-  });
+  const waiting = await until(
+    'waiting_upload',
+    async () => {
+      const r = await api(`/v1/videos/${c.videoId}`, { token: alice });
+      const v = r.ok ? ((await r.json()) as { status: string }) : undefined;
+      return v?.status === 'waiting_upload' ? v : undefined;
+    },
+    WAIT,
+  );
   t.equal(waiting.status, 'waiting_upload');
   const put = await fetch(c.url, { method: 'PUT', body: bytes });
   t.equal(put.status, 200, 'the bytes go to storage, not through the API');
@@ -98,7 +94,7 @@ t.test('direct upload: presigned PUT straight to storage, then complete', async 
 t.test('complete without the bytes is a 409; over the limit is a 413; someone else’s is a 404', async (t) => {
   const created = await api('/v1/uploads', { method: 'POST', token: alice, json: { title: 'never sent', size: 1000 } });
   const { videoId } = (await created.json()) as { videoId: string };
-  await eventually('catalog has it', async () => (await api(`/v1/videos/${videoId}`, { token: alice })).ok || undefined);
+  await until('catalog has it', async () => (await api(`/v1/videos/${videoId}`, { token: alice })).ok || undefined, WAIT);
   const early = await api(`/v1/uploads/${videoId}/complete`, { method: 'POST', token: alice });
   t.equal(early.status, 409);
   t.equal(((await early.json()) as { error: { code: string } }).error.code, 'upload_missing');
@@ -112,8 +108,8 @@ t.test('an upload never completed expires and is cleaned up', async (t) => {
   const created = await api('/v1/uploads', { method: 'POST', token: alice, json: { title: 'abandoned', size: 10 } });
   const c = (await created.json()) as { videoId: string; url: string };
   await fetch(c.url, { method: 'PUT', body: 'partial!!!' }); // bytes arrived but complete never called
-  await eventually('the video is gone', async () => ((await api(`/v1/videos/${c.videoId}`, { token: alice })).status === 404 ? true : undefined));
-  await eventually('its bytes are gone', async () => ((await count('reel-sources', keys.sourcePrefix(c.videoId))) === 0 ? true : undefined));
+  await until('the video is gone', async () => ((await api(`/v1/videos/${c.videoId}`, { token: alice })).status === 404 ? true : undefined), WAIT);
+  await until('its bytes are gone', async () => ((await count('reel-sources', keys.sourcePrefix(c.videoId))) === 0 ? true : undefined), WAIT);
   t.pass('video and object removed');
 });
 
@@ -123,10 +119,14 @@ t.test('PATCH changes title, description and visibility; only the owner may', as
   const res = await api(`/v1/videos/${id}`, { method: 'PATCH', token: alice, json: { title: 'after', visibility: 'public' } });
   t.equal(res.status, 200);
   t.equal(((await res.json()) as { title: string }).title, 'after');
-  const anon = await eventually('public without a token', async () => {
-    const r = await api(`/v1/videos/${id}`);
-    return r.ok ? ((await r.json()) as { title: string; playback?: { hls: string } }) : undefined;
-  });
+  const anon = await until(
+    'public without a token',
+    async () => {
+      const r = await api(`/v1/videos/${id}`);
+      return r.ok ? ((await r.json()) as { title: string; playback?: { hls: string } }) : undefined;
+    },
+    WAIT,
+  );
   t.equal(anon.title, 'after');
   t.ok(anon.playback?.hls, 'a public video plays without a token');
   const bobs = await api(`/v1/videos/${id}`, { method: 'PATCH', token: bob, json: { title: 'mine now' } });
@@ -147,9 +147,9 @@ t.test('DELETE removes the video everywhere: row, objects, playlists', async (t)
   t.ok((await count('reel-media', keys.mediaPrefix(id))) > 0);
   t.equal((await api(`/v1/videos/${id}`, { method: 'DELETE', token: bob })).status, 404, 'not bob’s to delete');
   t.equal((await api(`/v1/videos/${id}`, { method: 'DELETE', token: alice })).status, 204);
-  await eventually('gone from the catalog', async () => ((await api(`/v1/videos/${id}`, { token: alice })).status === 404 ? true : undefined));
-  await eventually('media removed', async () => ((await count('reel-media', keys.mediaPrefix(id))) === 0 ? true : undefined));
-  await eventually('source removed', async () => ((await count('reel-sources', keys.sourcePrefix(id))) === 0 ? true : undefined));
+  await until('gone from the catalog', async () => ((await api(`/v1/videos/${id}`, { token: alice })).status === 404 ? true : undefined), WAIT);
+  await until('media removed', async () => ((await count('reel-media', keys.mediaPrefix(id))) === 0 ? true : undefined), WAIT);
+  await until('source removed', async () => ((await count('reel-sources', keys.sourcePrefix(id))) === 0 ? true : undefined), WAIT);
   t.equal((await fetch(v.playback.hls)).status, 404, 'a deleted video’s playlist is gone');
 });
 

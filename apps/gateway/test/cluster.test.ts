@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { VIDEO_STREAM } from '@reel/events';
-import { checkHls, makeClip, startTestPlatform, uploadFile, waitForHealthy, waitForVideo } from '@reel/stack';
+import { checkHls, makeClip, startTestPlatform, until, uploadFile, waitForHealthy, waitForVideo } from '@reel/stack';
 import t from 'tap';
 
 // The platform on a three-node JetStream cluster (three nats-server processes on loopback): the
@@ -59,30 +58,27 @@ t.test('a video becomes ready although a NATS node dies mid-pipeline', async (t)
 
   // the node comes back and catches up: all three replicas current again
   await victim.start();
-  const current = await until(async () => {
-    const info = await jsm.streams.info(VIDEO_STREAM);
-    const replicas = info.cluster?.replicas ?? [];
-    return replicas.length === 2 && replicas.every((r) => r.current) ? info : undefined;
-  }, 30_000);
+  const current = await until(
+    'the restarted node to be a current replica',
+    async () => {
+      const info = await jsm.streams.info(VIDEO_STREAM);
+      const replicas = info.cluster?.replicas ?? [];
+      return replicas.length === 2 && replicas.every((r) => r.current) ? info : undefined;
+    },
+    { timeoutMs: 30_000, everyMs: 200, retryErrors: true },
+  );
   t.ok(current, 'the restarted node is a current replica again');
 });
 
 async function waitForStage(url: string, token: string, id: string, stages: string[], timeoutMs: number): Promise<string> {
-  const found = await until(async () => {
-    const res = await fetch(`${url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${token}` } });
-    const v = (await res.json()) as { status: string; progress?: { stage?: string } };
-    if (v.status !== 'processing') return v.status;
-    return stages.includes(v.progress?.stage ?? '') ? v.progress?.stage : undefined;
-  }, timeoutMs);
-  return found ?? 'unknown';
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(200);
-  }
-  return undefined;
+  return until(
+    `a stage of ${stages.join(', ')}`,
+    async () => {
+      const res = await fetch(`${url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      const v = (await res.json()) as { status: string; progress?: { stage?: string } };
+      if (v.status !== 'processing') return v.status;
+      return stages.includes(v.progress?.stage ?? '') ? v.progress?.stage : undefined;
+    },
+    { timeoutMs, everyMs: 200, retryErrors: true },
+  ).catch(() => 'unknown');
 }

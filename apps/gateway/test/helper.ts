@@ -4,8 +4,10 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type EventData, type Publisher, QueryError, type Subject, type VideoRecord } from '@reel/events';
-import { createLogger, loadConfig, mintToken } from '@reel/runtime';
+import { createLogger, loadConfig } from '@reel/runtime';
+import { mintToken } from '@reel/token';
 import { type Storage, StorageUnavailableError } from '@reel/storage';
+import { until } from '@reel/testing';
 import { buildGateway, type GatewayApp } from '../src/app.ts';
 import { configSpec } from '../src/config.ts';
 import type { LiveFeed, LiveListener } from '../src/live.ts';
@@ -51,7 +53,7 @@ function fakeCatalog(w: World): Catalog {
       if (w.down.catalog) throw unavailable();
       const v = w.records.get(id);
       // someone else's private video does not exist for the caller (the catalog's rule)
-      if (!v || (v.visibility !== 'public' && v.ownerId !== viewer)) throw new QueryError('not_found', `no video ${id}`);
+      if (!v || (v.visibility === 'private' && v.ownerId !== viewer)) throw new QueryError('not_found', `no video ${id}`);
       return structuredClone(v);
     },
     async list({ ownerId, limit, status, q }) {
@@ -61,6 +63,14 @@ function fakeCatalog(w: World): Catalog {
         .filter((v) => v.ownerId === ownerId && (!status || v.status === status) && (!q || v.title.includes(q)))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       return { items: mine.slice(0, limit), nextCursor: mine.length > limit ? `after-${limit}` : null };
+    },
+    async listPublic({ limit }) {
+      w.queries.push('list public');
+      if (w.down.catalog) throw unavailable();
+      const shown = [...w.records.values()]
+        .filter((v) => v.visibility === 'public' && v.status === 'ready')
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      return { items: shown.slice(0, limit), nextCursor: shown.length > limit ? `after-${limit}` : null };
     },
   };
 }
@@ -194,6 +204,10 @@ export async function build(teardown: (fn: () => Promise<void>) => void, env: Re
     playbackToken: (id, scope = 'owner') => playback.token(id, Date.now(), scope),
   };
 }
+
+/** The live listener a stream of video `id` holds, once it has subscribed (the request runs on its own). */
+export const listenerOf = (world: World, id: string): Promise<LiveListener> =>
+  until(`a live listener of ${id}`, () => [...(world.listeners.get(id) ?? [])][0], { everyMs: 5 });
 
 /** The API's error body. */
 export const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;

@@ -2,7 +2,7 @@
 // refusals every route shares (404, 429, 503), through app.inject on fakes.
 import { keys } from '@reel/storage';
 import t from 'tap';
-import { build, errorOf, video } from './helper.ts';
+import { build, errorOf, listenerOf, video } from './helper.ts';
 
 const ID = '0b6c1f6e-5d1a-4c3b-9e2f-7a8b9c0d1e2f';
 
@@ -70,16 +70,15 @@ t.test('GET /v1/videos/:id/events streams status, progress and the end', async (
   t.equal(done.statusCode, 200, 'the token may come in the query (EventSource sends no headers)');
   t.equal(done.headers['content-type'], 'text/event-stream; charset=utf-8');
   t.equal(done.headers['cache-control'], 'no-cache, no-transform');
-  t.equal(done.body, `event: status\ndata: ${JSON.stringify({ id: ID, status: 'ready' })}\n\n`, 'a finished video: its status, then the end');
+  t.equal(done.body, `event: status\ndata: ${JSON.stringify({ id: ID, status: 'ready', playable: false })}\n\n`, 'a finished video: its status, then the end');
 
   world.records.set(ID, video(ID, 'alice', { status: 'processing' }));
   const pending = app.inject({ url: `/v1/videos/${ID}/events`, headers: await as('alice') });
-  while (!world.listeners.get(ID)?.size) await new Promise((r) => setTimeout(r, 5));
-  const [listen] = world.listeners.get(ID) ?? [];
+  const listen = await listenerOf(world, ID);
   const env = (type: string, data: object) => ({ id: 'e', type, version: 1, occurredAt: new Date().toISOString(), data: { videoId: ID, ...data } });
-  listen?.(env('video.progress', { stage: 'transcode', percent: 40 }));
+  listen(env('live.progress', { stage: 'transcode', percent: 40 }));
   world.records.set(ID, video(ID, 'alice', { status: 'ready' }));
-  listen?.(env('video.ready', {}));
+  listen(env('video.ready', {}));
   const live = await pending;
   t.same(
     live.body

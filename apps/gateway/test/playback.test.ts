@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import { until } from '@reel/testing';
 import t from 'tap';
 import { chromiumMissing, launchBrowser } from './browser.ts';
 
@@ -167,16 +168,19 @@ if (missing) {
         failedRequests: failedRequests.slice(-5),
       });
     /** Polls the player until `ok` holds; stops at once on a fatal hls.js error; bounded by STEP_MS. */
-    const until = async (what: string, ok: (s: PlayerState) => boolean): Promise<PlayerState> => {
-      const deadline = Date.now() + STEP_MS;
-      for (;;) {
-        const s = await state();
-        const fatal = s.errors.find((e) => e.fatal);
-        if (fatal) throw new Error(`${what}: fatal hls.js error ${fatal.type}/${fatal.details} ${fatal.reason} ${fatal.url} (player: ${brief(s)})`);
-        if (ok(s)) return s;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${STEP_MS / 1000} s (player: ${brief(s)})`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    const player = (what: string, ok: (s: PlayerState) => boolean): Promise<PlayerState> => {
+      let last: PlayerState | undefined;
+      return until(
+        what,
+        async () => {
+          const s = await state();
+          last = s;
+          const fatal = s.errors.find((e) => e.fatal);
+          if (fatal) throw new Error(`${what}: fatal hls.js error ${fatal.type}/${fatal.details} ${fatal.reason} ${fatal.url} (player: ${brief(s)})`);
+          return ok(s) && s;
+        },
+        { timeoutMs: STEP_MS, everyMs: 100, explain: () => `player: ${last ? brief(last) : 'no state read yet'}` },
+      );
     };
 
     await page.goto(pageUrl);
@@ -192,10 +196,13 @@ if (missing) {
       `Chromium can play ${codecs} (Debian's chromium has the H.264/AAC decoders)`,
     );
 
+    let parseTimer: NodeJS.Timeout | undefined;
     const levels = await Promise.race([
       page.evaluate((u) => (globalThis as unknown as { reel: Reel }).reel.start(u), src),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`hls.js did not parse the master playlist within ${STEP_MS / 1000} s`)), STEP_MS)),
-    ]);
+      new Promise<never>((_, reject) => {
+        parseTimer = setTimeout(() => reject(new Error(`hls.js did not parse the master playlist within ${STEP_MS / 1000} s`)), STEP_MS);
+      }),
+    ]).finally(() => clearTimeout(parseTimer));
     t.equal(levels.length, renditions.length, `hls.js sees ${levels.length} levels, the API reports ${renditions.length} renditions`);
     t.same(levels.map((l) => `${l.width}x${l.height}`).sort(), renditions.map((r) => `${r.width}x${r.height}`).sort(), 'the same sizes as the renditions');
 
@@ -205,13 +212,13 @@ if (missing) {
       const seq = await page.evaluate((n) => (globalThis as unknown as { reel: Reel }).reel.select(n), i);
       // a fragment of this level is loaded, is the one playing, and the decoder outputs its size
       // (Chromium keeps showing the old level up to the next keyframe, ~2 s in: that is expected)
-      const on = await until(`level ${i} (${size})`, (s) => {
+      const on = await player(`level ${i} (${size})`, (s) => {
         const loaded = s.loaded.some((f) => f.seq === seq && f.level === i);
         const playing = s.hlsLevel === i && s.changed.some((f) => f.seq === seq && f.level === i);
         return loaded && playing && s.videoWidth === level.width && s.videoHeight === level.height && !s.paused;
       });
       // …and time advances while it plays
-      const off = await until(
+      const off = await player(
         `level ${i} (${size}) playing`,
         (s) => s.currentTime >= on.currentTime + 1 && !s.paused && s.hlsLevel === i && s.videoWidth === level.width,
       );

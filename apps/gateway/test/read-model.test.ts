@@ -22,6 +22,10 @@ function fallback(): Catalog & { asked: string[] } {
       asked.push(`list ${q.ownerId}`);
       return { items: [], nextCursor: 'from-postgres' };
     },
+    async listPublic() {
+      asked.push('list public');
+      return { items: [], nextCursor: null };
+    },
   };
 }
 

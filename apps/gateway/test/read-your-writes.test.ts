@@ -15,6 +15,9 @@ function catalogRecordingAfter(misses: number): Catalog & { calls: number } {
     async list() {
       return { items: [], nextCursor: null };
     },
+    async listPublic() {
+      return { items: [], nextCursor: null };
+    },
   };
   return c;
 }
@@ -49,6 +52,9 @@ t.test('other errors are not retried', async (t) => {
       throw new QueryError('unavailable', 'no answer');
     },
     async list() {
+      return { items: [], nextCursor: null };
+    },
+    async listPublic() {
       return { items: [], nextCursor: null };
     },
   };

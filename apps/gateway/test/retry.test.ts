@@ -3,14 +3,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mintToken } from '@reel/runtime';
+import { mintToken } from '@reel/token';
 import { startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import { createStorage, keys } from '@reel/storage';
+import { until } from '@reel/testing';
 import t from 'tap';
-import { SECRET, testGateway, video } from './security-fakes.ts';
+import { errorOf, SECRET, testGateway, video } from './security-fakes.ts';
 
 const ID = '6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;
 
 t.test('the rules, on fakes', async (t) => {
   const sizes = new Map<string, number>();
@@ -90,13 +90,15 @@ t.test('on the platform: a failed video fails again the same way; without its so
   const res = await retry();
   t.equal(res.status, 202, 'a failed video may be retried');
   t.same(await res.json(), { id, status: 'processing' });
-  const deadline = Date.now() + 60_000;
-  let again = first;
-  while (Date.now() < deadline) {
-    again = (await (await fetch(`${platform.url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof first;
-    if (again.updatedAt !== first.updatedAt && again.status === 'failed') break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let last = first;
+  const again = await until(
+    'the retried video to be processed and fail again',
+    async () => {
+      last = (await (await fetch(`${platform.url}/v1/videos/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof first;
+      return last.updatedAt !== first.updatedAt && last.status === 'failed' && last;
+    },
+    { timeoutMs: 60_000, everyMs: 250, explain: () => `last seen: ${last.status}, updatedAt ${last.updatedAt} (first failure ${first.updatedAt})` },
+  );
   t.not(again.updatedAt, first.updatedAt, 'processed again');
   t.equal(again.status, 'failed', 'and failed again');
   t.equal(again.error?.code, first.error?.code, `with the same reason (${first.error?.code}: ${first.error?.message})`);

@@ -1,6 +1,8 @@
-// Fakes behind buildGateway for the security tests that need no platform: a catalog answering
-// over a fake NATS request(), a publisher that records, storage nobody listens on (or real ones).
-import { getVideoQuery, healthQuery, listVideosQuery, type Publisher, type VideoRecord } from '@reel/events';
+// The gateway for the security tests that need no platform, faked at its own seams as helper.ts
+// does (the catalog and the liveness probe in memory, a publisher that records), not at the NATS
+// protocol; storage is a real client whose endpoint nobody listens on, patched per test. Given a
+// real NATS connection (the outage tests), the gateway builds its catalog and probe on it instead.
+import { type Publisher, QueryError, type VideoRecord } from '@reel/events';
 import { createLogger, loadConfig } from '@reel/runtime';
 import { createStorage, type Storage } from '@reel/storage';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -9,44 +11,63 @@ import { configSpec } from '../src/config.ts';
 import type { LiveFeed } from '../src/live.ts';
 import { createAuthenticator } from '../src/plugins/auth.ts';
 import { createPlayback } from '../src/playback.ts';
+import type { Catalog, Liveness } from '../src/services.ts';
+
+export { errorOf, video } from './helper.ts';
 
 export const SECRET = 'security-test-secret-at-least-32-characters';
-
-export function video(id: string, ownerId: string, extra: Partial<VideoRecord> = {}): VideoRecord {
-  const now = new Date().toISOString();
-  return { id, ownerId, title: 't', description: '', visibility: 'private', status: 'processing', createdAt: now, updatedAt: now, ...extra };
-}
 
 export interface Fakes {
   records: Map<string, VideoRecord>;
   published: { subject: string; data: unknown; id: string | undefined }[];
-  /** Subjects of every query asked, in order. */
+  /** What the gateway asked, in order: `get <id>`, `list <owner>`, `health <service>`. */
   queries: string[];
-  /** While true, every query times out (the catalog or NATS is down). */
+  /** While true, nothing answers (the catalog or NATS is down). */
   down: { catalog: boolean };
 }
 
-const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+/** Records a question, answered only while the catalog is up (as a query over NATS would be). */
+function asked(f: Fakes, what: string): void {
+  f.queries.push(what);
+  if (f.down.catalog) throw new QueryError('unavailable', 'no answer');
+}
 
-function fakeNats(f: Fakes): NatsConnection {
+function fakeCatalog(f: Fakes): Catalog {
+  const page = (items: VideoRecord[]) => ({ items: items.map((v) => structuredClone(v)), nextCursor: null });
   return {
-    async request(subject: string, body: string) {
-      f.queries.push(subject);
-      if (f.down.catalog) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-      const req = JSON.parse(body) as Record<string, unknown>;
-      if (subject === getVideoQuery.subject) {
-        const v = f.records.get(req.id as string);
-        if (!v || (v.visibility !== 'public' && v.ownerId !== req.viewer))
-          return { data: encode({ ok: false, error: { code: 'not_found', message: 'no such video' } }) };
-        return { data: encode({ ok: true, result: v }) };
-      }
-      if (subject === listVideosQuery.subject)
-        return { data: encode({ ok: true, result: { items: [...f.records.values()].filter((v) => v.ownerId === req.ownerId), nextCursor: null } }) };
-      if (subject.startsWith(healthQuery('x').subject.slice(0, -1)))
-        return { data: encode({ ok: true, result: { service: subject.split('.').at(-1), status: 'up', uptimeSec: 1 } }) };
-      throw new Error(`unexpected query ${subject}`);
+    async get(id, viewer) {
+      asked(f, `get ${id}`);
+      const v = f.records.get(id);
+      if (!v || (v.visibility !== 'public' && v.ownerId !== viewer)) throw new QueryError('not_found', 'no such video');
+      return structuredClone(v);
     },
-  } as unknown as NatsConnection;
+    async list({ ownerId }) {
+      asked(f, `list ${ownerId}`);
+      return page([...f.records.values()].filter((v) => v.ownerId === ownerId));
+    },
+    async listPublic() {
+      asked(f, 'list public');
+      return page([...f.records.values()].filter((v) => v.visibility === 'public' && v.status === 'ready'));
+    },
+  } as Catalog;
+}
+
+const fakeLiveness = (f: Fakes): Liveness => ({
+  async isUp(service) {
+    try {
+      asked(f, `health ${service}`);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+
+/** A putStream for bytes that go nowhere: reads the body to its end and returns its size. */
+export async function discard(body: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const chunk of body) n += (chunk as Buffer).length;
+  return n;
 }
 
 /** The gateway with `env` over the defaults, on fakes; close it with app.close(). */
@@ -63,7 +84,7 @@ export async function testGateway(
   const app = await buildGateway({
     config,
     log: createLogger('gateway', 'silent'),
-    nc: real.nc ?? fakeNats(fakes),
+    ...(real.nc ? { nc: real.nc } : { catalog: fakeCatalog(fakes), liveness: fakeLiveness(fakes) }),
     publisher: real.publisher ?? {
       async publish(subject, data, opts = {}) {
         fakes.published.push({ subject, data, id: opts.id });

@@ -1,21 +1,18 @@
 // Issue 9 item 4 (the API's side): while the catalog, NATS or storage is down the API answers
 // 503 `unavailable` with Retry-After — a client's cue to come back — never 500/502 `internal`.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublisher } from '@reel/events';
-import { mintToken } from '@reel/runtime';
+import { mintToken } from '@reel/token';
 import { startNatsServer } from '@reel/stack/nats-server';
 import { keys } from '@reel/storage';
 import { connect } from '@nats-io/transport-node';
 import t from 'tap';
 import { createPlayback } from '../src/playback.ts';
-import { SECRET, testGateway, video } from './security-fakes.ts';
+import { discard, errorOf, SECRET, testGateway, video } from './security-fakes.ts';
 
 const ID = '7b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
-const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;
 
 t.test('catalog unreachable: 503 unavailable with Retry-After', async (t) => {
   const { app, down, records } = await testGateway();
@@ -42,11 +39,7 @@ t.test('catalog unreachable: 503 unavailable with Retry-After', async (t) => {
 
 t.test('catalog (or its Postgres) down: a multipart upload is still accepted', async (t) => {
   const { app, down, published } = await testGateway({}, () => ({
-    async putStream(_bucket, _key, body) {
-      let n = 0;
-      for await (const c of body) n += (c as Buffer).length;
-      return n;
-    },
+    putStream: (_bucket, _key, body) => discard(body),
   }));
   t.teardown(() => app.close());
   down.catalog = true;
@@ -92,19 +85,7 @@ t.test('NATS down: 503 unavailable with Retry-After, and the upload is not lost 
   const { app } = await testGateway(
     {},
     () => ({
-      async putStream(_bucket, _key, body) {
-        let n = 0;
-        await pipeline(
-          body,
-          new Writable({
-            write(c: Buffer, _e, cb) {
-              n += c.length;
-              cb();
-            },
-          }),
-        );
-        return n;
-      },
+      putStream: (_bucket, _key, body) => discard(body),
       async remove(_bucket, key) {
         removed.push(key);
       },

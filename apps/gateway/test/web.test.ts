@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeClip, startTestPlatform } from '@reel/stack';
+import { makeClip, startTestPlatform, until } from '@reel/stack';
 import type { Page } from 'playwright-core';
 import t from 'tap';
 import { chromiumMissing, launchBrowser } from './browser.ts';
@@ -65,16 +65,20 @@ const rawGet = (base: string, path: string) =>
 /** What went on in the page, for a failure message. */
 let diagnose: () => Promise<string> = async () => '';
 
-/** Polls `fn` until it returns a truthy value; bounded. */
-async function until<T>(page: Page, what: string, fn: () => T | Promise<T>, timeoutMs = STEP_MS): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (page at ${page.url()}; ${await diagnose()})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits for `fn` to find what a step of the page waits for; a timeout says where the page was. */
+const step = <T>(page: Page, what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = STEP_MS): Promise<T> =>
+  until(what, fn, { timeoutMs, everyMs: 100, explain: async () => `page at ${page.url()}; ${await diagnose()}` });
+
+/** Waits for the upload box to say done; a failed upload fails at once with the page's message. */
+const uploadDone = (page: Page, what: string) =>
+  step(page, what, () =>
+    page.evaluate(() => {
+      const { document } = globalThis as unknown as InPage;
+      const box = document.getElementById('upload-status') as El;
+      if (box.dataset.state === 'failed') throw new Error(`upload failed: ${document.getElementById('upload-message')?.textContent}`);
+      return box.dataset.state === 'done';
+    }),
+  );
 
 const missing = chromiumMissing('drives the web page');
 if (missing) {
@@ -174,7 +178,7 @@ if (missing) {
     await page.getByRole('heading', { name: 'Your videos' }).waitFor();
     t.equal(await page.locator('#whoami').textContent(), 'alice', 'the header shows who is signed in (the JWT sub)');
     t.equal(await page.evaluate(() => localStorage.getItem('reel.token')), token, 'the token is kept in localStorage');
-    await until(page, 'the empty library', async () => /No videos yet/.test((await page.locator('#library-message').textContent()) ?? ''));
+    await step(page, 'the empty library', async () => /No videos yet/.test((await page.locator('#library-message').textContent()) ?? ''));
 
     // ---- upload through the file input
     await page.evaluate(() => {
@@ -188,14 +192,7 @@ if (missing) {
     await page.getByLabel('Video file').setInputFiles(clip);
     await page.getByLabel('Title').fill(TITLE);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await until(page, 'the upload to finish', () =>
-      page.evaluate(() => {
-        const { document } = globalThis as unknown as InPage;
-        const box = document.getElementById('upload-status') as El;
-        if (box.dataset.state === 'failed') throw new Error(`upload failed: ${document.getElementById('upload-message')?.textContent}`);
-        return box.dataset.state === 'done';
-      }),
-    );
+    await uploadDone(page, 'the upload to finish');
     const method = await page.locator('#upload-status').getAttribute('data-method');
     const bar = await page.evaluate(() => {
       const { document, progressSeen } = globalThis as unknown as InPage;
@@ -230,7 +227,7 @@ if (missing) {
     const listLoads = () => requests.filter((r) => r.startsWith('GET ') && /\/v1\/videos\?limit=12/.test(r)).length;
     const loadsBefore = listLoads();
     const statuses: string[] = [];
-    const status = await until(
+    const status = await step(
       page,
       'the library card to turn ready',
       async () => {
@@ -252,7 +249,7 @@ if (missing) {
       'the card followed the video over Server-Sent Events',
     );
     await card.locator('.card-thumb img').waitFor();
-    await until(page, 'the poster to load', () =>
+    await step(page, 'the poster to load', () =>
       card.locator('.card-thumb img').evaluate((img) => {
         const { complete, naturalWidth } = img as unknown as { complete: boolean; naturalWidth: number };
         return complete && naturalWidth > 0;
@@ -273,7 +270,7 @@ if (missing) {
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     t.equal(await page.title(), `${TITLE} · Reel`, 'the document title names the video');
     const quality = page.getByLabel('Quality');
-    await until(page, 'the quality selector to list the levels', async () => (await quality.locator('option').count()) === renditions.length + 1);
+    await step(page, 'the quality selector to list the levels', async () => (await quality.locator('option').count()) === renditions.length + 1);
     const options = await quality
       .locator('option')
       .evaluateAll((els) => els.map((o) => ({ value: (o as unknown as { value: string }).value, text: o.textContent ?? '' })));
@@ -297,11 +294,11 @@ if (missing) {
         return { t: v.currentTime, paused: v.paused, h: v.videoHeight, ended: v.ended };
       });
     await page.getByRole('button', { name: 'Play' }).click();
-    const first = await until(page, 'the video to start playing', async () => {
+    const first = await step(page, 'the video to start playing', async () => {
       const s = await playing();
       return !s.paused && s.t > 0.3 ? s : undefined;
     });
-    const later = await until(page, 'time to advance', async () => {
+    const later = await step(page, 'time to advance', async () => {
       const s = await playing();
       return s.t >= first.t + 1 ? s : undefined;
     });
@@ -310,7 +307,7 @@ if (missing) {
 
     // storyboard previews over the seek bar
     const seek = page.getByRole('slider', { name: 'Seek' });
-    await until(page, 'the storyboard to load', async () => Number(await page.locator('.seek').getAttribute('data-storyboard')) > 0);
+    await step(page, 'the storyboard to load', async () => Number(await page.locator('.seek').getAttribute('data-storyboard')) > 0);
     const box = await seek.boundingBox();
     if (!box) throw new Error('the seek bar is not visible');
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
@@ -339,7 +336,7 @@ if (missing) {
       v.currentTime = 0;
       return v.play();
     });
-    const low = await until(page, `the ${lowest.name} level to play`, async () => {
+    const low = await step(page, `the ${lowest.name} level to play`, async () => {
       const s = await playing();
       return s.h === lowest.height && !s.paused && s.t > 0.5 ? s : undefined;
     });
@@ -348,7 +345,7 @@ if (missing) {
     // keyboard: Space on the focused video pauses it
     await page.locator('.player-video').focus();
     await page.keyboard.press('Space');
-    await until(page, 'Space to pause', async () => (await playing()).paused);
+    await step(page, 'Space to pause', async () => (await playing()).paused);
     t.pass('Space pauses the video');
 
     // back to the library, then sign out
@@ -374,14 +371,7 @@ if (missing) {
     await page.getByLabel('Video file').setInputFiles(makeClip(dir, 'silent', 2));
     await page.getByLabel('Title').fill(DIRECT);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await until(page, 'the direct upload to finish', () =>
-      page.evaluate(() => {
-        const { document } = globalThis as unknown as InPage;
-        const box = document.getElementById('upload-status') as El;
-        if (box.dataset.state === 'failed') throw new Error(`upload failed: ${document.getElementById('upload-message')?.textContent}`);
-        return box.dataset.state === 'done';
-      }),
-    );
+    await uploadDone(page, 'the direct upload to finish');
     await page.unroute((url) => url.pathname === '/v1/tus');
     t.ok(tusRefused > 0, 'with POST /v1/tus answering 404…');
     t.equal(await page.locator('#upload-status').getAttribute('data-method'), 'direct', '…the page fell back to the direct upload');
@@ -391,7 +381,7 @@ if (missing) {
       'the bytes went straight to storage in a PUT',
     );
     const directCard = page.locator('#library-list li.card', { hasText: DIRECT });
-    const directStatus = await until(
+    const directStatus = await step(
       page,
       'the directly uploaded video to turn ready',
       async () => {
@@ -416,7 +406,7 @@ if (missing) {
     t.comment(`screenshot on a phone-sized screen: ${SHOT_MOBILE}`);
     await card.getByRole('link', { name: TITLE }).click();
     await page.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
-    await until(page, 'the player on a small screen', async () => (await quality.locator('option').count()) === renditions.length + 1);
+    await step(page, 'the player on a small screen', async () => (await quality.locator('option').count()) === renditions.length + 1);
     t.ok(
       await page.evaluate(() => {
         const { document, innerWidth } = globalThis as unknown as InPage;

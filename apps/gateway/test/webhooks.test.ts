@@ -4,7 +4,7 @@ import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeClip, ROOT, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import { makeClip, ROOT, startTestPlatform, until, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
 
 // Webhooks as an application uses them: register a receiver over HTTP, upload a video, and check
@@ -49,15 +49,7 @@ async function receiver(answer: (n: number) => number = () => 200) {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const WAIT = { timeoutMs: 60_000, everyMs: 100 };
 
 let platform: Awaited<ReturnType<typeof startTestPlatform>>;
 let alice = '';
@@ -73,11 +65,15 @@ type Delivery = { id: string; eventId: string; type: string; status: string; att
 
 /** POST /v1/webhooks, waiting for the webhooks service to answer (the health page does not wait for it). */
 const register = (token: string, body: unknown) =>
-  until('the webhooks service', async () => {
-    const res = await api('/v1/webhooks', token, { method: 'POST', json: body });
-    if (res.status === 503) return undefined;
-    return res;
-  });
+  until(
+    'the webhooks service',
+    async () => {
+      const res = await api('/v1/webhooks', token, { method: 'POST', json: body });
+      if (res.status === 503) return undefined;
+      return res;
+    },
+    WAIT,
+  );
 
 let verify: Awaited<ReturnType<typeof readmeVerifier>>;
 let all: Awaited<ReturnType<typeof receiver>>;
@@ -119,8 +115,10 @@ t.test('an upload is announced to the owner, signed', async (t) => {
   await waitForVideo(platform.url, alice, id, ['ready']);
   const types = ['video.uploaded', 'video.playable', 'video.ready'];
   const mine = () => all.got.filter((r) => (JSON.parse(r.body) as { data: { videoId: string } }).data.videoId === id);
-  await until('uploaded, playable and ready at the receiver', () =>
-    types.every((ty) => mine().some((r) => r.headers['reel-event-type'] === ty)) ? true : undefined,
+  await until(
+    'uploaded, playable and ready at the receiver',
+    () => (types.every((ty) => mine().some((r) => r.headers['reel-event-type'] === ty)) ? true : undefined),
+    WAIT,
   );
   for (const type of types) {
     const r = mine().find((x) => x.headers['reel-event-type'] === type);
@@ -138,10 +136,14 @@ t.test('an upload is announced to the owner, signed', async (t) => {
   t.match(ready, { status: 'delivered', attempts: 1, responseStatus: 200 }, 'the delivery is listed as delivered');
 
   // the receiver that fails three times, then answers 200
-  const flakyDeliveries = await until('the flaky delivery to be delivered', async () => {
-    const body = (await (await api(`/v1/webhooks/${hookFlaky.id}/deliveries`, alice)).json()) as { items: Delivery[] };
-    return body.items.find((d) => d.status === 'delivered') ? body.items : undefined;
-  });
+  const flakyDeliveries = await until(
+    'the flaky delivery to be delivered',
+    async () => {
+      const body = (await (await api(`/v1/webhooks/${hookFlaky.id}/deliveries`, alice)).json()) as { items: Delivery[] };
+      return body.items.find((d) => d.status === 'delivered') ? body.items : undefined;
+    },
+    WAIT,
+  );
   t.equal(flakyDeliveries.length, 1, 'only the subscribed event was queued');
   t.match(flakyDeliveries[0], { type: 'video.uploaded', status: 'delivered', attempts: 4, responseStatus: 200 }, 'delivered on the 4th attempt');
   t.equal(flaky.got.length, 4, 'the receiver saw four requests');

@@ -1,4 +1,5 @@
 // The public HTTP API, as any client sees it: REEL_URL, a bearer token, JSON errors.
+import type { VideoStatus, Visibility } from '@reel/vocabulary';
 
 /** An error meant for the user: printed as `reel: <message>`, then the process exits with `exitCode`. */
 export class CliError extends Error {
@@ -99,8 +100,8 @@ export interface Video {
   id: string;
   title: string;
   description?: string;
-  visibility: 'private' | 'public';
-  status: 'waiting_upload' | 'processing' | 'ready' | 'failed';
+  visibility: Visibility;
+  status: VideoStatus;
   progress?: { stage: string; percent: number };
   error?: { code: string; stage?: string; message: string };
   duration?: number;

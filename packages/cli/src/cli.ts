@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { VideoStatus } from '@reel/vocabulary';
 import { apiError, apiFromEnv, CliError, call, DEFAULT_URL, getJson, getVideo, requireToken, type Video } from './api.ts';
 import { followVideo } from './follow.ts';
 import { table, videoRow, videoText } from './format.ts';
@@ -207,7 +208,7 @@ async function cmdLs(args: string[]): Promise<number> {
   const p = parse('ls', args, { status: { type: 'string' }, q: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, [0, 0]);
   if (!p) return 0;
   const v = p.values;
-  const statuses = ['waiting_upload', 'processing', 'ready', 'failed'];
+  const statuses: string[] = VideoStatus.anyOf.map((s) => s.const);
   if (v.status !== undefined && !statuses.includes(v.status)) throw new CliError(`--status must be one of ${statuses.join(', ')}`, 2);
   const limit = v.limit === undefined ? Number.POSITIVE_INFINITY : Number(v.limit);
   if (!(limit > 0)) throw new CliError('--limit must be a positive number', 2);
@@ -248,16 +249,21 @@ async function cmdStatus(args: string[]): Promise<number> {
 async function cmdRm(args: string[]): Promise<number> {
   const p = parse('rm', args, {}, [1, Number.POSITIVE_INFINITY]);
   if (!p) return 0;
+  return deleteEach(p.positionals, 'video');
+}
+
+/** DELETE each `kind` by id, one line each; exit code 1 when any of them could not be deleted. */
+async function deleteEach(ids: string[], kind: 'video' | 'webhook'): Promise<number> {
   const api = apiFromEnv();
   requireToken(api);
   let code = 0;
-  for (const id of p.positionals) {
-    const res = await call(api, `/v1/videos/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  for (const id of ids) {
+    const res = await call(api, `/v1/${kind}s/${encodeURIComponent(id)}`, { method: 'DELETE' });
     if (res.ok) {
       await res.body?.cancel();
-      out(`deleted ${id}\n`);
+      out(`deleted ${kind === 'video' ? '' : `${kind} `}${id}\n`);
     } else {
-      process.stderr.write(`reel: ${(await apiError(res, `video ${id}`)).message}\n`);
+      process.stderr.write(`reel: ${(await apiError(res, `${kind} ${id}`)).message}\n`);
       code = 1;
     }
   }
@@ -396,21 +402,7 @@ async function cmdWebhooks(args: string[]): Promise<number> {
   }
   if (sub === 'rm' || sub === 'delete') {
     const p = parse('webhooks', rest, {}, [1, Number.POSITIVE_INFINITY]);
-    if (!p) return 0;
-    const api = apiFromEnv();
-    requireToken(api);
-    let code = 0;
-    for (const id of p.positionals) {
-      const res = await call(api, `/v1/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
-      if (res.ok) {
-        await res.body?.cancel();
-        out(`deleted webhook ${id}\n`);
-      } else {
-        process.stderr.write(`reel: ${(await apiError(res, `webhook ${id}`)).message}\n`);
-        code = 1;
-      }
-    }
-    return code;
+    return p ? deleteEach(p.positionals, 'webhook') : 0;
   }
   throw new CliError(`unknown webhooks command "${sub}"\n\n${HELP.webhooks}`, 2);
 }

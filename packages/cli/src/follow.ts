@@ -1,5 +1,6 @@
 // Live status over Server-Sent Events (GET /v1/videos/:id/events): `status` at once, `progress`
 // as stages report, then `ready` or `failed` and the stream ends. A dropped stream is reopened.
+import { isFinalStatus } from '@reel/vocabulary';
 import { type Api, apiError, CliError, call, getVideo, type Video } from './api.ts';
 import type { Progress } from './progress.ts';
 
@@ -42,7 +43,6 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   }
 }
 
-const FINAL = new Set(['ready', 'failed']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -81,11 +81,11 @@ export async function followVideo(api: Api, id: string, progress: Progress, opts
           progress.percent(stage, percent);
         };
         if (ev.event === 'status') {
-          if (FINAL.has(String(data.status))) final = String(data.status);
+          if (isFinalStatus(data.status)) final = data.status;
           else if (data.progress) show(data.progress);
           else if (data.status === 'waiting_upload' && !lastStage) progress.line('waiting for the upload to complete…');
         } else if (ev.event === 'progress') show(data);
-        else if (FINAL.has(ev.event)) final = ev.event;
+        else if (isFinalStatus(ev.event)) final = ev.event;
         if (final) break;
       }
     } catch (err) {

@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeClip, startTestPlatform, TEST_JWT_SECRET } from '@reel/stack';
+import { join } from 'node:path';
+import { makeClip, poll, startTestPlatform, TEST_JWT_SECRET } from '@reel/stack';
 import t from 'tap';
+import { startReel, SYSTEM_NODE, USER_PATH } from './reel-process.ts';
 
-// The reel CLI as a user runs it: a process (started by the machine's own Node when it has one,
-// e.g. Node 20, to prove the launcher), against the whole platform, through the public API only.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'reel.js');
-const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find(existsSync) ?? process.execPath;
+// The reel CLI as a user runs it (see reel-process.ts), against the whole platform, through the
+// public API only.
 
 const dir = mkdtempSync(join(tmpdir(), 'reel-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,17 +16,10 @@ const dataDir = join(dir, 'data');
 let platform: Awaited<ReturnType<typeof startTestPlatform>>;
 let token = '';
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts `reel …`; `onStderr` sees stderr as it grows (to act mid-way). */
 function start(args: string[], opts: { env?: Record<string, string | undefined>; onStderr?: (all: string) => void; command?: string[] } = {}) {
   const env: Record<string, string> = {
-    PATH: `${dirname(SYSTEM_NODE)}:${process.env.PATH ?? ''}`,
+    PATH: USER_PATH,
     HOME: dir,
     REEL_STATE_DIR: stateDir,
     REEL_DATA_DIR: dataDir,
@@ -41,19 +31,7 @@ function start(args: string[], opts: { env?: Record<string, string | undefined>;
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const [cmd, ...pre] = opts.command ?? [SYSTEM_NODE, BIN];
-  const child = spawn(cmd as string, [...pre, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    opts.onStderr?.(stderr);
-  });
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return startReel(args, env, opts);
 }
 const reel = (args: string[], opts: Parameters<typeof start>[1] = {}) => start(args, opts).done;
 const percents = (stderr: string) => [...stderr.matchAll(/^upload: (\d+)%/gm)].map((m) => Number(m[1]));
@@ -173,14 +151,13 @@ t.test('rm deletes it; then status is a clear not-found error', async (t) => {
   const rm = await reel(['rm', videoId]);
   t.equal(rm.code, 0, 'exit code 0', { stderr: rm.stderr });
   t.equal(rm.stdout, `deleted ${videoId}\n`);
-  let after: Run | undefined;
-  for (let i = 0; i < 80; i++) {
-    after = await reel(['status', videoId]);
-    if (after.code !== 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  t.equal(after?.code, 1);
-  t.match(after?.stderr, new RegExp(`video ${videoId}: .*\\(not_found, HTTP 404\\)`));
+  const after = await poll(
+    () => reel(['status', videoId]),
+    (r) => r.code !== 0,
+    { timeoutMs: 20_000, everyMs: 250 },
+  );
+  t.equal(after.code, 1);
+  t.match(after.stderr, new RegExp(`video ${videoId}: .*\\(not_found, HTTP 404\\)`));
   const again = await reel(['rm', videoId]);
   t.equal(again.code, 1);
   t.match(again.stderr, /not_found, HTTP 404/);

@@ -1,35 +1,15 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startTestPlatform } from '@reel/stack';
+import { poll, startTestPlatform } from '@reel/stack';
 import t from 'tap';
+import { ROOT, startReel, USER_PATH } from './reel-process.ts';
 
 // `reel webhooks add|ls|rm` as a user runs them, against the whole platform.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'reel.js');
-const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find(existsSync) ?? process.execPath;
 let platform: Awaited<ReturnType<typeof startTestPlatform>>;
 let token = '';
 let receiverUrl = '';
 
-function reel(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(SYSTEM_NODE, [BIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: `${dirname(SYSTEM_NODE)}:${process.env.PATH ?? ''}`, HOME: ROOT, REEL_URL: platform.url, REEL_TOKEN: token, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const reel = (args: string[], env: Record<string, string> = {}) =>
+  startReel(args, { PATH: USER_PATH, HOME: ROOT, REEL_URL: platform.url, REEL_TOKEN: token, ...env }).done;
 
 t.before(async () => {
   platform = await startTestPlatform(t.teardown, { env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
@@ -42,11 +22,11 @@ t.before(async () => {
 
 t.test('add, ls, rm', async (t) => {
   // the webhooks service may still be starting when /v1/health is already ok
-  let add = await reel(['webhooks', 'add', receiverUrl, '--events', 'video.ready,video.failed']);
-  for (let i = 0; i < 100 && add.code !== 0 && /unavailable/.test(add.stderr); i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    add = await reel(['webhooks', 'add', receiverUrl, '--events', 'video.ready,video.failed']);
-  }
+  const add = await poll(
+    () => reel(['webhooks', 'add', receiverUrl, '--events', 'video.ready,video.failed']),
+    (r) => r.code === 0 || !/unavailable/.test(r.stderr),
+    { timeoutMs: 20_000, everyMs: 200 },
+  );
   t.equal(add.code, 0, 'add exits 0', { stderr: add.stderr });
   const id = /^id:\s+(\S+)$/m.exec(add.stdout)?.[1] ?? '';
   t.match(add.stdout, /^secret:\s+whsec_[0-9a-f]{64}$/m, 'the secret is printed once');

@@ -1,3 +1,4 @@
+// @ts-check
 // The API client: the bearer token (kept in localStorage), fetch with it, errors as ApiError.
 
 const TOKEN_KEY = 'reel.token';
@@ -60,7 +61,10 @@ export const session = {
 /**
  * fetch() against the API with the bearer token; resolves to the parsed JSON (or null for
  * 204), rejects with an ApiError carrying the API's `{ error: { code, message } }`.
- * A 401 signs the user out (the token is no longer good).
+ * A 401 signs the user out (the token is no longer good). `token`: instead of the session's (`''`: none).
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal, token?: string }} [options]
+ * @returns {Promise<any>}
  */
 export async function api(path, { method = 'GET', body, signal, token = session.token } = {}) {
   const headers = { accept: 'application/json' };

@@ -1,3 +1,4 @@
+// @ts-check
 // Small formatting helpers shared by the views.
 
 /** 75.4 → "1:15"; 3725 → "1:02:05". */

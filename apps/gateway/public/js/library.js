@@ -1,3 +1,4 @@
+// @ts-check
 // The library: GET /v1/videos page by page ("Load more"), one card per video, kept live while
 // a video is processing (see live.js).
 
@@ -55,6 +56,8 @@ export function createLibrary() {
     if (video.duration) meta.push(formatTime(video.duration));
     if (video.source?.width) meta.push(`${video.source.width}×${video.source.height}`);
     if (video.visibility === 'public') meta.push('Public');
+    if (video.visibility === 'unlisted') meta.push('Unlisted');
+    if (video.views) meta.push(`${video.views.toLocaleString()} view${video.views === 1 ? '' : 's'}`);
     meta.push(formatWhen(video.createdAt));
     el.querySelector('.card-meta').textContent = meta.filter(Boolean).join(' · ');
 
@@ -179,7 +182,7 @@ export function createLibrary() {
     await load();
     // keyboard users continue at the first new card
     const first = [...items.values()][before];
-    first?.el.querySelector('.card-title a')?.focus();
+    /** @type {HTMLElement | null | undefined} */ (first?.el.querySelector('.card-title a'))?.focus();
   });
 
   let debounce;

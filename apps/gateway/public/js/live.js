@@ -1,5 +1,6 @@
+// @ts-check
 // Live status of videos still processing: Server-Sent Events from GET /v1/videos/:id/events
-// (`status`, `progress`, then `ready` or `failed`). One stream per video, shared by every view
+// (`status`, `progress`, `playable` once it plays while processing, then `ready` or `failed`). One stream per video, shared by every view
 // that watches it. A browser opens at most six HTTP/1.1 connections to one origin, so only a
 // few streams are open at once; the other videos are polled until a stream is free.
 
@@ -9,10 +10,10 @@ const MAX_STREAMS = 3;
 const POLL_MS = 4000;
 const FINAL = new Set(['ready', 'failed']);
 
-/** @typedef {{ id: string, status: string, progress?: { stage: string, percent: number }, error?: { code: string, message: string } }} Summary */
-/** @typedef {(type: 'status' | 'progress' | 'ready' | 'failed' | 'gone', data: any) => void} Listener */
+/** @typedef {{ id: string, status: string, playable?: boolean, progress?: { stage: string, percent: number }, error?: { code: string, message: string } }} Summary */
+/** @typedef {(type: 'status' | 'progress' | 'playable' | 'ready' | 'failed' | 'gone', data: any) => void} Listener */
 
-/** @type {Map<string, { id: string, listeners: Set<Listener>, es?: EventSource, timer?: number, done?: boolean }>} */
+/** @type {Map<string, { id: string, token?: string, listeners: Set<Listener>, es?: EventSource, timer?: number, done?: boolean }>} */
 const entries = new Map();
 let streams = 0;
 
@@ -57,7 +58,8 @@ function promote() {
 }
 
 function open(entry) {
-  const url = `/v1/videos/${encodeURIComponent(entry.id)}/events?access_token=${encodeURIComponent(session.token)}`;
+  const token = entry.token ?? session.token;
+  const url = `/v1/videos/${encodeURIComponent(entry.id)}/events${token ? `?access_token=${encodeURIComponent(token)}` : ''}`;
   const es = new EventSource(url);
   entry.es = es;
   streams++;
@@ -74,10 +76,12 @@ function open(entry) {
     if (FINAL.has(data.status)) finish(entry, data.status, data);
     else emit(entry, 'status', data);
   });
-  es.addEventListener('progress', (e) => {
-    const data = parse(e);
-    if (data) emit(entry, 'progress', data);
-  });
+  for (const type of ['progress', 'playable']) {
+    es.addEventListener(type, (e) => {
+      const data = parse(e);
+      if (data) emit(entry, type, data);
+    });
+  }
   for (const type of FINAL) {
     es.addEventListener(type, (e) => finish(entry, type, parse(e) ?? { id: entry.id, status: type }));
   }
@@ -102,10 +106,10 @@ async function poll(entry) {
   entry.timer = undefined;
   if (entry.done || !entry.listeners.size) return;
   try {
-    const v = await api(`/v1/videos/${encodeURIComponent(entry.id)}`);
+    const v = await api(`/v1/videos/${encodeURIComponent(entry.id)}`, { token: entry.token });
     if (entry.done) return;
     if (FINAL.has(v.status)) return finish(entry, v.status, v);
-    emit(entry, 'status', v);
+    emit(entry, v.playable ? 'playable' : 'status', v);
   } catch (err) {
     if (err?.status === 404) return finish(entry, 'gone', { id: entry.id });
     if (err?.status === 401) return;
@@ -118,13 +122,16 @@ async function poll(entry) {
 
 /**
  * Follows a video until it is ready or failed; `listener(type, data)` gets `status` and
- * `progress` updates, then one `ready`, `failed` or `gone`. Returns a function that stops
- * listening (the stream closes when nobody listens).
+ * `progress` updates, `playable` (possibly more than once when polled), then one `ready`, `failed` or `gone`. Returns a function that stops
+ * listening (the stream closes when nobody listens). `token`: instead of the session's (`''`: none).
+ * @param {string} id
+ * @param {Listener} listener
+ * @param {{ token?: string }} [options]
  */
-export function follow(id, listener) {
+export function follow(id, listener, { token } = {}) {
   let entry = entries.get(id);
   if (!entry) {
-    entry = { id, listeners: new Set() };
+    entry = { id, token, listeners: new Set() };
     entries.set(id, entry);
     entry.listeners.add(listener);
     if (streams < MAX_STREAMS) open(entry);

@@ -1,3 +1,4 @@
+// @ts-check
 // Reel's web page: sign in with a token, upload, the library, the watch page. Hash routes:
 // `#/` the library, `#/watch/<id>` a video. No framework, no build step.
 
@@ -9,6 +10,7 @@ import { showWatch } from './watch.js';
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const views = { signin: $('view-signin'), library: $('view-library'), watch: $('view-watch') };
+const publicVideos = $('public-videos');
 
 const library = createLibrary();
 const upload = setupUpload({
@@ -24,8 +26,13 @@ let firstRender = true;
 /** The video last opened: back in the library, focus returns to its card. */
 let lastWatched = '';
 
+/**
+ * @param {'signin' | 'library' | 'watch'} name
+ * @param {{ title?: string, focus?: () => HTMLElement | null }} options
+ */
 function show(name, { title, focus }) {
   for (const [key, el] of Object.entries(views)) el.hidden = key !== name;
+  publicVideos.hidden = name !== 'signin' || !publicVideos.dataset.count || publicVideos.dataset.count === '0';
   document.title = title ? `${title} · Reel` : 'Reel';
   // after a navigation, focus goes to the new view's heading (not on the first load)
   if (!firstRender && focus) requestAnimationFrame(() => focusTop(focus()));
@@ -54,21 +61,19 @@ function route() {
     leaveWatch = null;
   }
   const problem = session.token ? tokenProblem(session.token) : undefined;
-  if (!session.token || problem) {
-    if (problem) {
-      session.token = '';
-      showTokenError(`${problem} Sign in again.`);
-    }
-    show('signin', { title: 'Sign in', focus: () => $('signin-title') });
-    return;
+  if (problem) {
+    session.token = '';
+    showTokenError(`${problem} Sign in again.`);
   }
   const watch = /^#\/watch\/([\w-]{1,64})$/.exec(hash);
   if (watch) {
+    // a visitor (no token) watches what anyone may: public and unlisted videos
     const id = decodeURIComponent(watch[1]);
     const navigated = !firstRender;
     lastWatched = id;
     show('watch', { title: 'Watch' });
     leaveWatch = showWatch($('watch-body'), id, {
+      ...(session.token ? {} : { token: '' }),
       onTitle: (title) => {
         document.title = `${title} · Reel`;
       },
@@ -76,14 +81,56 @@ function route() {
     if (navigated) requestAnimationFrame(() => focusTop($('watch-body').querySelector('.watch-title')));
     return;
   }
+  if (!session.token) {
+    show('signin', { title: 'Sign in', focus: () => $('signin-title') });
+    loadPublicVideos();
+    return;
+  }
   if (libraryLoadedFor !== session.token) {
     libraryLoadedFor = session.token;
     library.load({ reset: true });
   }
-  const card = lastWatched ? [...document.querySelectorAll('#library-list li')].find((li) => li.dataset.id === lastWatched) : undefined;
+  const cards = /** @type {HTMLElement[]} */ ([...document.querySelectorAll('#library-list li')]);
+  const card = lastWatched ? cards.find((li) => li.dataset.id === lastWatched) : undefined;
   lastWatched = '';
   show('library', { title: 'Your videos', focus: () => (card ? null : $('library-title')) });
-  if (card) requestAnimationFrame(() => card.querySelector('.card-title a')?.focus());
+  if (card) requestAnimationFrame(() => /** @type {HTMLElement | null} */ (card.querySelector('.card-title a'))?.focus());
+}
+
+/** The latest public videos, for a visitor: each a link to its watch page. */
+async function loadPublicVideos() {
+  let items = [];
+  try {
+    ({ items } = await api('/v1/public/videos?limit=12', { token: '' }));
+  } catch {
+    // nothing to show: the sign-in form alone
+  }
+  const list = $('public-list');
+  list.replaceChildren(
+    ...items.map((v) => {
+      const li = document.createElement('li');
+      li.className = 'card';
+      li.dataset.id = v.id;
+      const a = document.createElement('a');
+      a.href = `#/watch/${encodeURIComponent(v.id)}`;
+      a.className = 'public-card';
+      if (v.playback?.poster) {
+        const img = document.createElement('img');
+        img.src = v.playback.poster;
+        img.alt = '';
+        img.loading = 'lazy';
+        a.append(img);
+      }
+      const title = document.createElement('span');
+      title.className = 'card-title';
+      title.textContent = v.title;
+      a.append(title);
+      li.append(a);
+      return li;
+    }),
+  );
+  publicVideos.dataset.count = String(items.length);
+  publicVideos.hidden = views.signin.hidden || items.length === 0;
 }
 
 function showTokenError(text) {

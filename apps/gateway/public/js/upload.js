@@ -1,3 +1,4 @@
+// @ts-check
 // Uploads: resumable with tus (POST /v1/tus, then PATCHes; an interrupted upload of the same
 // file continues where it stopped, even after a reload), or, where the server has no tus
 // endpoint, the direct flow (POST /v1/uploads → PUT to the presigned URL → complete).

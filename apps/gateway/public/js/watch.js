@@ -1,3 +1,4 @@
+// @ts-check
 // The watch page: hls.js player with custom, keyboard-usable controls, a quality selector
 // (Auto + every level of the ladder) and storyboard previews over the seek bar.
 
@@ -30,11 +31,23 @@ export function parseStoryboard(text, base) {
   return cues;
 }
 
+/** The share link and the embed code of a video anyone with the link may watch. */
+export function shareCodes(origin, id, title) {
+  const link = `${origin}/#/watch/${id}`;
+  const esc = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const embed = `<iframe src="${origin}/embed/${id}" width="640" height="360" title="${esc(title)}" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
+  return { link, embed };
+}
+
 /**
  * Renders the watch page for `id` into `container`; returns a function that tears it down
- * (stops the player and any live updates).
+ * (stops the player and any live updates). `token`: the one to use instead of the session's
+ * (`''`: none, as a visitor); `embed`: the player alone (the embed page).
+ * @param {HTMLElement} container
+ * @param {string} id
+ * @param {{ onTitle: (title: string) => void, token?: string, embed?: boolean }} options
  */
-export function showWatch(container, id, { onTitle }) {
+export function showWatch(container, id, { onTitle, token, embed = false }) {
   const template = /** @type {HTMLTemplateElement} */ (document.getElementById('tpl-watch'));
   const root = /** @type {HTMLElement} */ (template.content.firstElementChild.cloneNode(true));
   container.replaceChildren(root);
@@ -61,7 +74,10 @@ export function showWatch(container, id, { onTitle }) {
   let destroyed = false;
   let storyboard = [];
   let duration = 0;
+  /** The duration the catalog knows (the probe's): a growing EVENT playlist is shorter until it ends. */
+  let knownDuration = 0;
   let scrubbing = false;
+  let started = false;
 
   // ---------- the page around the player ----------
   const showOverlay = (text) => {
@@ -70,18 +86,70 @@ export function showWatch(container, id, { onTitle }) {
   };
 
   function describe(v) {
-    q('.watch-title').textContent = v.title;
+    setTitle(v.title);
     onTitle(v.title);
     q('.watch-description').textContent = v.description ?? '';
     const meta = [];
     if (v.duration) meta.push(formatTime(v.duration));
     if (v.source?.width) meta.push(`${v.source.width}×${v.source.height}`);
     if (v.renditions?.length) meta.push(`${v.renditions.length} qualit${v.renditions.length === 1 ? 'y' : 'ies'}`);
-    meta.push(v.visibility === 'public' ? 'Public' : 'Private');
+    if (typeof v.views === 'number') meta.push(`${v.views.toLocaleString()} view${v.views === 1 ? '' : 's'}`);
+    meta.push({ public: 'Public', unlisted: 'Unlisted' }[v.visibility] ?? 'Private');
     meta.push(`uploaded ${formatWhen(v.createdAt)}`);
     q('.watch-meta').textContent = meta.filter(Boolean).join(' · ');
-    if (v.duration) setDuration(v.duration);
+    showShare(v);
+    if (v.duration) {
+      knownDuration = v.duration;
+      setDuration(v.duration);
+    }
   }
+
+  /** Share link and embed code, for a video others may watch (public or unlisted). */
+  function showShare(v) {
+    const share = q('.share');
+    if (!share) return;
+    share.hidden = embed || v.visibility === 'private';
+    if (share.hidden) return;
+    const codes = shareCodes(location.origin, v.id, v.title);
+    q('.share-link').value = codes.link;
+    q('.share-embed').value = codes.embed;
+  }
+  for (const [button, field] of [
+    ['.copy-link', '.share-link'],
+    ['.copy-embed', '.share-embed'],
+  ]) {
+    const el = q(button);
+    if (!el) continue;
+    el.addEventListener('click', () => {
+      const input = q(field);
+      input.select();
+      navigator.clipboard?.writeText(input.value).then(
+        () => {
+          el.textContent = 'Copied';
+          setTimeout(() => {
+            el.textContent = 'Copy';
+          }, 1500);
+        },
+        () => {
+          // selected: the viewer copies it by hand
+        },
+      );
+    });
+  }
+  if (embed) {
+    root.classList.add('watch-embed');
+    // the title leads to the full page, in a new tab (an embed lives on someone else's site)
+    const title = q('.watch-title');
+    const a = document.createElement('a');
+    a.href = `/#/watch/${encodeURIComponent(id)}`;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    title.replaceChildren(a);
+  }
+  const setTitle = (text) => {
+    const title = q('.watch-title');
+    (title.firstElementChild ?? title).textContent = text;
+  };
 
   function showStatus(v) {
     player.dataset.status = v.status;
@@ -90,6 +158,11 @@ export function showWatch(container, id, { onTitle }) {
       return;
     }
     const label = STATUS_LABELS[v.status] ?? v.status;
+    if (v.status === 'processing' && v.playable) {
+      // it plays already: what is packaged so far, the rest as it comes
+      state.textContent = `${label}${progressText(v) ? `: ${progressText(v)}` : ''}. It plays while the rest is processed.`;
+      return;
+    }
     const text =
       v.status === 'failed'
         ? `This video could not be processed: ${v.error?.message ?? 'unknown error'}.`
@@ -100,12 +173,13 @@ export function showWatch(container, id, { onTitle }) {
   }
 
   function setControls(enabled) {
-    for (const el of root.querySelectorAll('.controls button, .controls input, .controls select')) el.disabled = !enabled;
+    for (const el of root.querySelectorAll('.controls button, .controls input, .controls select')) /** @type {HTMLInputElement} */ (el).disabled = !enabled;
   }
 
   // ---------- player ----------
   function setDuration(d) {
     if (!Number.isFinite(d) || d <= 0) return;
+    d = Math.max(d, knownDuration);
     duration = d;
     seek.max = String(d);
     timeDuration.textContent = formatTime(d);
@@ -139,6 +213,19 @@ export function showWatch(container, id, { onTitle }) {
     cleanups.push(() => target.removeEventListener(type, fn, opts));
   };
 
+  // the view beacon: once per page, when playback first starts (the server counts one per viewer per 30 minutes)
+  let viewSent = false;
+  on(video, 'playing', () => {
+    if (viewSent) return;
+    viewSent = true;
+    api(`/v1/videos/${encodeURIComponent(id)}/views`, { method: 'POST', token })
+      .then((r) => {
+        if (r?.counted) player.dataset.viewCounted = 'true';
+      })
+      .catch(() => {
+        // a view not counted is not the viewer's problem
+      });
+  });
   on(video, 'play', () => {
     player.dataset.state = 'playing';
     playBtn.setAttribute('aria-label', 'Pause');
@@ -234,6 +321,7 @@ export function showWatch(container, id, { onTitle }) {
   video.setAttribute('aria-label', 'Video; Space to play or pause');
 
   let hideTimer;
+  /** @param {number} t @param {{ hideAfter?: number }} [options] */
   function showPreview(t, { hideAfter } = {}) {
     if (!duration) return;
     clearTimeout(hideTimer);
@@ -281,11 +369,22 @@ export function showWatch(container, id, { onTitle }) {
     return `${name} · ${formatBitrate(level.bitrate)}`;
   }
 
+  let storyboardUrl = '';
+  /** Poster and storyboard: they may come after playback started (while processing, images come later). */
+  function showImages(v) {
+    if (v.playback?.poster && !video.poster) video.poster = v.playback.poster;
+    if (v.playback?.storyboard && !storyboardUrl) {
+      storyboardUrl = v.playback.storyboard;
+      loadStoryboard(storyboardUrl);
+    }
+  }
+
   async function startPlayer(v) {
     const src = v.playback?.hls;
     if (!src) return showOverlay('This video has no playback link.');
-    video.poster = v.playback.poster ?? '';
-    if (v.playback.storyboard) loadStoryboard(v.playback.storyboard);
+    showImages(v);
+    if (started) return;
+    started = true;
     showOverlay('');
     setControls(true);
     const renditions = v.renditions ?? [];
@@ -297,7 +396,8 @@ export function showWatch(container, id, { onTitle }) {
     if (destroyed) return;
     const Hls = /** @type {any} */ (window).Hls;
     if (Hls?.isSupported()) {
-      hls = new Hls({ capLevelToPlayerSize: true, startLevel: -1 });
+      // startPosition 0: a video still processing is an EVENT playlist, which starts at its beginning
+      hls = new Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition: 0 });
       let mediaRetried = false;
       hls.on(Hls.Events.MANIFEST_PARSED, () => {
         const options = hls.levels
@@ -353,18 +453,18 @@ export function showWatch(container, id, { onTitle }) {
   });
 
   // ---------- load ----------
-  q('.watch-title').textContent = 'Loading…';
+  setTitle('Loading…');
   showOverlay('Loading…');
   setControls(false);
   let unfollow;
   const load = async () => {
     let v;
     try {
-      v = await api(`/v1/videos/${encodeURIComponent(id)}`);
+      v = await api(`/v1/videos/${encodeURIComponent(id)}`, { token });
     } catch (err) {
       if (destroyed) return;
       const text = err.status === 404 ? 'This video does not exist, or it is not yours to watch.' : `The video could not be loaded: ${err.message}`;
-      q('.watch-title').textContent = 'Video not found';
+      setTitle('Video not found');
       onTitle('Video not found');
       state.textContent = text;
       showOverlay(err.status === 404 ? 'Not found' : 'Error');
@@ -373,20 +473,27 @@ export function showWatch(container, id, { onTitle }) {
     if (destroyed) return;
     describe(v);
     showStatus(v);
-    if (v.status === 'ready') return startPlayer(v);
-    if (v.status === 'failed') return;
-    unfollow = follow(id, (type, data) => {
-      if (type === 'gone') {
-        state.textContent = 'This video has been deleted.';
-        return;
-      }
-      if (type === 'progress') v = { ...v, status: 'processing', progress: { stage: data.stage, percent: data.percent } };
-      else v = { ...v, ...data };
-      if (type === 'ready' || type === 'failed') {
-        unfollow = undefined;
-        load();
-      } else showStatus(v);
-    });
+    if (v.status === 'ready' || (v.status === 'processing' && v.playable)) startPlayer(v);
+    if (v.status === 'ready' || v.status === 'failed' || unfollow) return;
+    unfollow = follow(
+      id,
+      (type, data) => {
+        if (type === 'gone') {
+          state.textContent = 'This video has been deleted.';
+          return;
+        }
+        if (type === 'progress') v = { ...v, status: 'processing', progress: { stage: data.stage, percent: data.percent } };
+        else v = { ...v, ...data };
+        if (type === 'ready' || type === 'failed') {
+          unfollow = undefined;
+          load();
+        } else if (type === 'playable' && !started) {
+          // the first chunks are packaged: fetch the playback link and play at once
+          load();
+        } else showStatus(v);
+      },
+      { token },
+    );
   };
   load();
 

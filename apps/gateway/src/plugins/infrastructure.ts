@@ -1,4 +1,4 @@
-import type { Logger, Publisher } from '@reel/events';
+import { type Logger, type Publisher, Subjects } from '@reel/events';
 import type { Storage } from '@reel/storage';
 import type { NatsConnection } from '@nats-io/transport-node';
 import fp from 'fastify-plugin';
@@ -7,6 +7,7 @@ import type { Playback } from '../playback.ts';
 import { memoryCatalog, openReadModel, type RecordStore } from '../read-model.ts';
 import { type Catalog, type Liveness, natsCatalog, natsLiveness, readYourWrites } from '../services.ts';
 import { startUploadSweeper } from '../upload-sweeper.ts';
+import { memoryViewCounter, natsViewCounter, type ViewCounter } from '../views.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,6 +17,8 @@ declare module 'fastify' {
     publisher: Publisher;
     live: LiveFeed;
     playback: Playback;
+    /** Which views count (one per viewer per video per 30 minutes). */
+    views: ViewCounter;
     /** The catalog's records held in memory (null when the catalog is given, as in tests with fakes). */
     readModel: RecordStore | null;
   }
@@ -112,7 +115,8 @@ export const publisherPlugin = fp(
     const publisher: Publisher = {
       ...opts.publisher,
       async publish(subject, data, o) {
-        const videoId = (data as { videoId?: unknown }).videoId;
+        const videoId = subject === Subjects.viewed ? undefined : (data as { videoId?: unknown }).videoId;
+        // (a view changes nothing its viewer reads back: no wait for it)
         // expected before the publish: the catalog's record may arrive before the publish returns
         const cancel = typeof videoId === 'string' ? store.expect(videoId) : undefined;
         try {
@@ -132,3 +136,21 @@ export const publisherPlugin = fp(
 
 /** `app.playback`: the playback link signer (pure: nothing to close). */
 export const playbackPlugin = fp(async (app, opts: { playback: Playback }) => void app.decorate('playback', opts.playback), { name: 'reel-playback' });
+
+/**
+ * `app.views`: a given counter (tests), else the NATS key-value one shared by every replica, else
+ * (no JetStream) one in this replica's memory, which counts a viewer once per replica.
+ */
+export const viewsPlugin = fp(
+  async (app, opts: { views?: ViewCounter | undefined; nc?: NatsConnection | undefined }) => {
+    if (opts.views || !opts.nc) return void app.decorate('views', opts.views ?? memoryViewCounter());
+    const replicas = (app.config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+    try {
+      app.decorate('views', await natsViewCounter(opts.nc, replicas));
+    } catch (err) {
+      app.log.warn({ err }, 'the views bucket could not be opened; views are counted per replica');
+      app.decorate('views', memoryViewCounter());
+    }
+  },
+  { name: 'reel-views' },
+);

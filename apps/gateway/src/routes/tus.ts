@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isQueryError, Subjects } from '@reel/events';
+import { isQueryError, isVideoId, Subjects, titleFromFilename } from '@reel/events';
 import { keys } from '@reel/storage';
-import { S3Store } from '@tus/s3-store';
-import { EVENTS, Server } from '@tus/server';
-import type { Lock, Locker, RequestRelease } from '@tus/utils';
+import { EVENTS, type Lock, type Locker, type RequestRelease, Server } from '@tus/server';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { publicBaseUrl } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { requireViewer } from '../plugins/auth.ts';
 import { publishUploaded } from '../publish-uploaded.ts';
+import { handleTus } from '../tus-request.ts';
+import { MultipartTusStore } from '../tus-store.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // set by the gateway after it has checked the bearer token; a client's own values are dropped
 const OWNER = 'x-reel-owner';
 const VIDEO = 'x-reel-video';
@@ -104,39 +103,13 @@ function expiringCache<V>(max: number) {
 }
 
 /**
- * Resumable uploads (tus 1.0: creation, resume, termination) at /v1/tus, stored in the source
- * bucket by @tus/s3-store. The upload URL is /v1/tus/<videoId>; the video is `waiting_upload`
+ * Resumable uploads (tus 1.0: creation, resume, termination, expiration) at /v1/tus, each PATCH
+ * streamed into one S3 multipart upload in the source bucket (tus-store.ts). The upload URL is /v1/tus/<videoId>; the video is `waiting_upload`
  * until the last byte arrives, then `video.uploaded` starts the pipeline.
  */
 export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage, publisher, catalog, config, log } = app;
-  const endpoint = new URL(config.S3_ENDPOINT);
-  const store = new S3Store({
-    partSize: 8 * 1024 * 1024,
-    // Swift's s3api (local runs) has no object tagging; tags only drive S3 lifecycle expiry
-    useTags: false,
-    s3ClientConfig: {
-      bucket: storage.sourceBucket,
-      region: config.S3_REGION,
-      endpoint: endpoint.origin,
-      forcePathStyle: true,
-      // with S3_CREDENTIALS=iam the SDK finds the role itself (web identity, ECS, EC2)
-      ...(config.S3_CREDENTIALS === 'iam' ? {} : { credentials: { accessKeyId: config.S3_ACCESS_KEY, secretAccessKey: config.S3_SECRET_KEY } }),
-      // S3-compatible stores refuse aws-chunked bodies (STACK.md)
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    },
-  });
-  // AWS SDK v3's DeleteObjects lacks the Content-MD5 some stores demand: remove through minio
-  const remove = store.remove.bind(store);
-  store.remove = async (id: string) => {
-    try {
-      await remove(id);
-    } catch (err) {
-      log.debug({ err }, 'tus store remove failed; removing with minio');
-      await storage.removePrefix(storage.sourceBucket, id);
-    }
-  };
+  const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS });
   const base = publicBaseUrl(config);
   const owners = expiringCache<string>(OWNER_CACHE_SIZE);
   const misses = expiringCache<true>(OWNER_CACHE_SIZE);
@@ -150,7 +123,7 @@ export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     locker: new QueueLocker(),
     namingFunction: (req) => keys.tusUpload(req.headers.get(VIDEO) ?? ''),
     generateUrl: (_req, { id }) => `${base}/v1/tus/${videoOf(id)}`,
-    getFileIdFromRequest: (_req, last) => (last && UUID.test(last) ? keys.tusUpload(last) : undefined),
+    getFileIdFromRequest: (_req, last) => (isVideoId(last) ? keys.tusUpload(last) : undefined),
     onResponseError: (_req, err) => {
       if (err instanceof Error) log.error({ err }, 'tus request failed');
       return undefined;
@@ -160,13 +133,13 @@ export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // known here before the catalog has projected video.created: the first PATCH needs no wait
       owners.set(videoOf(upload.id), ownerId, OWNER_TTL_MS);
       const meta = upload.metadata ?? {};
-      const visibility = meta.visibility === 'public' ? 'public' : 'private';
+      const visibility = meta.visibility === 'public' || meta.visibility === 'unlisted' ? meta.visibility : 'private';
       await publisher.publish(
         Subjects.created,
         {
           videoId: videoOf(upload.id),
           ownerId,
-          title: (meta.title ?? meta.filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').slice(0, 200) || 'Untitled',
+          title: titleFromFilename(meta.title ?? undefined, meta.filename ?? undefined),
           description: (meta.description ?? '').slice(0, 5000),
           visibility,
           upload: { method: 'tus', expiresAt: new Date(Date.now() + TUS_EXPIRY_MS).toISOString() },
@@ -250,7 +223,7 @@ export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (req.method !== 'OPTIONS') {
       const ownerId = requireViewer(req);
       if (id) {
-        if (!UUID.test(id)) throw new HttpError(404, 'not_found', 'no such upload');
+        if (!isVideoId(id)) throw new HttpError(404, 'not_found', 'no such upload');
         if (!(await owns(id, ownerId))) throw new HttpError(404, 'not_found', 'no such upload');
       } else if (req.method === 'POST') {
         setHeader(req.raw, VIDEO, randomUUID());
@@ -258,7 +231,7 @@ export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
       setHeader(req.raw, OWNER, ownerId);
     }
     reply.hijack();
-    await tus.handle(req.raw, reply.raw);
+    await handleTus(tus, req.raw, reply.raw);
   };
   const schema = { hide: true };
   app.route({

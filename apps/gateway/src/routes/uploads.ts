@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Subjects } from '@reel/events';
+import { isVideoId, Subjects, titleFromFilename, Visibility } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
 import { HttpError } from '../errors.ts';
@@ -12,7 +12,7 @@ const Create = T.Object(
   {
     title: T.Optional(T.String({ maxLength: 200 })),
     description: T.Optional(T.String({ maxLength: 5000 })),
-    visibility: T.Optional(T.Union([T.Literal('private'), T.Literal('public')])),
+    visibility: T.Optional(Visibility),
     filename: T.Optional(T.String({ maxLength: 512 })),
     size: T.Integer({ minimum: 0, description: 'bytes the client will send' }),
   },
@@ -54,7 +54,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const videoId = randomUUID();
     const expiresAt = new Date(Date.now() + config.UPLOAD_URL_TTL_SEC * 1000);
     const url = await storage.presignPut(storage.sourceBucket, keys.directUpload(videoId), config.UPLOAD_URL_TTL_SEC, body.size);
-    const title = (body.title ?? body.filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').trim() || 'Untitled';
+    const title = titleFromFilename(body.title, body.filename);
     await publisher.publish(
       Subjects.created,
       {
@@ -84,6 +84,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const ownerId = requireViewer(req);
       const { videoId } = req.params;
+      // not a video id: no such video (before it reaches a query or an object key)
+      if (!isVideoId(videoId)) throw new HttpError(404, 'not_found', 'no such video');
       const record = await loadOwned(catalog, videoId, ownerId);
       if (record.status !== 'waiting_upload') throw new HttpError(409, 'conflict', `the video is ${record.status}, not waiting for its upload`);
       const uploaded = keys.directUpload(videoId);

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
 
 /** apps/gateway/public: the web page, plain HTML/CSS/ES modules served as they are (no build step). */
-const PUBLIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public');
+export const PUBLIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public');
 const require = createRequire(import.meta.url);
 
 /** The browser builds of the two libraries the page uses, from node_modules: name → file. */
@@ -23,21 +23,23 @@ const SAFE_PATH = /^[A-Za-z0-9][\w-]*(?:\.[\w-]+)*(?:\/[A-Za-z0-9][\w-]*(?:\.[\w
 /**
  * The page: scripts only from this origin; media, images and playlists come from the storage
  * origin (presigned URLs), which is only known at run time, hence `*` there; hls.js runs its
- * transmuxer in a blob: worker.
+ * transmuxer in a blob: worker. Only the embed page may be framed, by the sites it names.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  'img-src * data: blob:',
-  'media-src * blob:',
-  'connect-src *',
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const csp = (frameAncestors = "'none'") =>
+  [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    'img-src * data: blob:',
+    'media-src * blob:',
+    'connect-src *',
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${frameAncestors}`,
+  ].join('; ');
+const CSP = csp();
 
 /**
  * The web page: `/` is the single page (hash routes inside it), `/ui/*` its own files from

@@ -1,3 +1,4 @@
+import { videoStateFields } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
 
 export const ErrorBody = T.Object({ error: T.Object({ code: T.String(), message: T.String() }) }, { $id: 'Error' });
@@ -5,12 +6,9 @@ export const ErrorBody = T.Object({ error: T.Object({ code: T.String(), message:
 export const VideoBody = T.Object(
   {
     id: T.String(),
-    title: T.String(),
-    description: T.String(),
-    visibility: T.Union([T.Literal('private'), T.Literal('public')]),
-    status: T.Union([T.Literal('waiting_upload'), T.Literal('processing'), T.Literal('ready'), T.Literal('failed')]),
-    error: T.Optional(T.Object({ code: T.String(), stage: T.String(), message: T.String() })),
-    progress: T.Optional(T.Object({ stage: T.String(), percent: T.Number() })),
+    ...videoStateFields,
+    playable: T.Boolean({ description: 'true once `playback` works: while processing the playlist grows (EVENT) until the video is ready' }),
+    views: T.Integer({ minimum: 0, description: 'views counted: one per viewer per 30 minutes (POST /v1/videos/{id}/views)' }),
     duration: T.Optional(T.Number({ description: 'seconds' })),
     source: T.Optional(
       T.Object({
@@ -26,11 +24,11 @@ export const VideoBody = T.Object(
     renditions: T.Optional(T.Array(T.Object({ name: T.String(), width: T.Integer(), height: T.Integer(), bandwidth: T.Integer(), codecs: T.String() }))),
     playback: T.Optional(
       T.Object({
-        hls: T.String({ description: 'master playlist URL, usable as is until expiresAt' }),
+        hls: T.String({ description: 'master playlist URL, usable as is until expiresAt (a public video under MEDIA_PUBLIC_URL: a stable, unsigned URL)' }),
         poster: T.Optional(T.String()),
         thumbnails: T.Array(T.String()),
         storyboard: T.Optional(T.String({ description: 'WebVTT of storyboard tiles' })),
-        expiresAt: T.String(),
+        expiresAt: T.Optional(T.String({ description: 'when the signed links stop working; absent for stable public links' })),
       }),
     ),
     createdAt: T.String(),

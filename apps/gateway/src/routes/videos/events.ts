@@ -1,14 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isQueryError, Subjects } from '@reel/events';
+import { isFinalStatus, isQueryError, Subjects } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
 import { viewerOf } from '../../plugins/auth.ts';
 import { VideoIdParams } from '../../schemas/video.ts';
 
 const Query = T.Object({ access_token: T.Optional(T.String({ maxLength: 4096 })) });
-const FINAL = new Set(['ready', 'failed']);
+/** How often the catalog is asked again after an event it has not projected yet (150 ms apart). */
+const CATCH_UP_TRIES = 20;
 /**
  * GET /v1/videos/:id/events — Server-Sent Events: `status` with the video at once, `progress`
- * as each stage reports, then `ready` or `failed` with the final video, and the stream ends.
+ * as each stage reports, `playable` once (as soon as the video can be played, while still
+ * processing, or at once if it already can), then `ready` or `failed` with the final video, and the
+ * stream ends.
  * EventSource cannot send headers, so the token may also come as `?access_token=`.
  */
 export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -46,10 +49,26 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         res.end();
       };
       req.raw.on('close', end);
-      const summary = (v: Awaited<ReturnType<typeof get>>) => ({ id: v.id, status: v.status, progress: v.progress, error: v.error });
+      const summary = (v: Awaited<ReturnType<typeof get>>) => ({
+        id: v.id,
+        status: v.status,
+        playable: v.playable === true,
+        progress: v.progress,
+        error: v.error,
+      });
       send('status', summary(first));
-      if (FINAL.has(first.status)) return end();
+      if (isFinalStatus(first.status)) return end();
+      let playableSent = false;
+      const announcePlayable = (v: Awaited<ReturnType<typeof get>>) => {
+        if (playableSent || !v.playable) return;
+        playableSent = true;
+        send('playable', summary(v));
+      };
+      announcePlayable(first);
       let checking = false;
+      /** Tries left to see the catalog catch up with an event that changes what is shown, and what it should show. */
+      let catchUp = 0;
+      let awaiting: 'playable' | 'final' | undefined;
       // the catalog projects an event a moment after it is published: look again shortly after
       const recheck = () => {
         if (checking || closed) return;
@@ -58,7 +77,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
           get()
             .then((v) => {
               if (closed) return;
-              if (FINAL.has(v.status)) {
+              announcePlayable(v);
+              if (isFinalStatus(v.status)) {
                 send(v.status, summary(v));
                 end();
               }
@@ -68,14 +88,26 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
             })
             .finally(() => {
               checking = false;
+              const waiting = awaiting === 'final' || (awaiting === 'playable' && !playableSent);
+              if (catchUp > 0 && waiting && !closed) {
+                catchUp--;
+                recheck();
+              }
             });
         }, 150);
       };
       cleanup.push(
         live.listen(id, (env) => {
           if (closed) return;
-          if (env.type === Subjects.progress) send('progress', env.data);
-          else recheck();
+          if (env.type === Subjects.progress) return void send('progress', env.data);
+          if (env.type === Subjects.viewed) return; // nothing a follower of its processing needs
+          // the page starts playing on `playable` and stops following on `failed`: ask until the
+          // catalog shows it (3 s at most), not only at the next heartbeat
+          if (env.type === Subjects.failed || (env.type === Subjects.playable && !playableSent)) {
+            awaiting = env.type === Subjects.failed ? 'final' : (awaiting ?? 'playable');
+            catchUp = CATCH_UP_TRIES;
+          }
+          recheck();
         }),
       );
       const beat = setInterval(() => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Subjects, type Visibility } from '@reel/events';
+import { Subjects, titleFromFilename, VideoStatus, Visibility } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { publicBaseUrl } from '../../config.ts';
 import { HttpError } from '../../errors.ts';
 import { requireViewer, viewerOf } from '../../plugins/auth.ts';
@@ -14,16 +15,20 @@ const ListQuery = T.Object({
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
   cursor: T.Optional(T.String({ maxLength: 200 })),
   q: T.Optional(T.String({ maxLength: 200 })),
-  status: T.Optional(T.Union([T.Literal('waiting_upload'), T.Literal('processing'), T.Literal('ready'), T.Literal('failed')])),
+  status: T.Optional(VideoStatus),
+});
+const PublicListQuery = T.Object({
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: T.Optional(T.String({ maxLength: 200 })),
 });
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 404: { $ref: 'Error#' } };
 
 function readFields(fields: Record<string, string>, filename: string | undefined) {
-  const title = (fields.title ?? filename?.replace(/\.[^.]*$/, '') ?? 'Untitled').trim().slice(0, 200) || 'Untitled';
+  const title = titleFromFilename(fields.title, filename);
   const description = fields.description ?? '';
   if (description.length > 5000) throw new HttpError(400, 'bad_request', 'description is longer than 5000 characters');
-  const visibility = (fields.visibility ?? 'private') as Visibility;
-  if (visibility !== 'private' && visibility !== 'public') throw new HttpError(400, 'bad_request', 'visibility must be "private" or "public"');
+  const visibility = fields.visibility ?? 'private';
+  if (!Value.Check(Visibility, visibility)) throw new HttpError(400, 'bad_request', 'visibility must be "private", "unlisted" or "public"');
   return { title, description, visibility };
 }
 
@@ -106,7 +111,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { onRequest: app.limits.read, schema: { tags: ['videos'], params: VideoIdParams, response: { 200: { $ref: 'Video#' }, ...errors } } },
     async (req) => {
       const record = await catalog.get(req.params.id, viewerOf(req));
-      return present(record, { playback, storage, baseUrl });
+      return present(record, { playback, storage, baseUrl, mediaPublicUrl: config.MEDIA_PUBLIC_URL });
     },
   );
 
@@ -130,7 +135,29 @@ export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(q.q ? { q: q.q } : {}),
         ...(q.status ? { status: q.status } : {}),
       });
-      return { items: await Promise.all(page.items.map((v) => present(v, { playback, storage, baseUrl }))), nextCursor: page.nextCursor };
+      return {
+        items: await Promise.all(page.items.map((v) => present(v, { playback, storage, baseUrl, mediaPublicUrl: config.MEDIA_PUBLIC_URL }))),
+        nextCursor: page.nextCursor,
+      };
+    },
+  );
+
+  /** The latest public, ready videos: what a visitor without a token sees on the page (never unlisted ones). */
+  app.get(
+    '/v1/public/videos',
+    {
+      onRequest: app.limits.read,
+      schema: {
+        tags: ['videos'],
+        security: [],
+        querystring: PublicListQuery,
+        response: { 200: T.Object({ items: T.Array(T.Ref('Video')), nextCursor: T.Union([T.String(), T.Null()]) }), 400: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const page = await catalog.listPublic({ limit: req.query.limit ?? 20, ...(req.query.cursor ? { cursor: req.query.cursor } : {}) });
+      const deps = { playback, storage, baseUrl, mediaPublicUrl: config.MEDIA_PUBLIC_URL };
+      return { items: await Promise.all(page.items.map((v) => present(v, deps))), nextCursor: page.nextCursor };
     },
   );
 };

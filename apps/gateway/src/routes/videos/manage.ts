@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Subjects } from '@reel/events';
+import { Subjects, Visibility } from '@reel/events';
 import { Type as T } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config.ts';
 import { HttpError } from '../../errors.ts';
@@ -13,7 +13,7 @@ const Patch = T.Object(
   {
     title: T.Optional(T.String({ minLength: 1, maxLength: 200 })),
     description: T.Optional(T.String({ maxLength: 5000 })),
-    visibility: T.Optional(T.Union([T.Literal('private'), T.Literal('public')])),
+    visibility: T.Optional(Visibility),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -36,7 +36,7 @@ export const manageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const record = await loadOwned(catalog, id, ownerId);
       await publisher.publish(Subjects.updated, { videoId: id, ownerId, ...patch });
       // the catalog applies the event a moment later; answer with what it will hold
-      return present({ ...record, ...patch, updatedAt: new Date().toISOString() }, { playback, storage, baseUrl });
+      return present({ ...record, ...patch, updatedAt: new Date().toISOString() }, { playback, storage, baseUrl, mediaPublicUrl: config.MEDIA_PUBLIC_URL });
     },
   );
 

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isQueryError } from '@reel/events';
+import { isQueryError, VideoId } from '@reel/events';
 import { keys } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { HttpError } from '../../errors.ts';
 import type { PlaybackGrant } from '../../playback.ts';
 
-const Id = T.String({ pattern: '^[0-9a-f-]{36}$' });
-const Params = T.Object({ id: Id });
-const RungParams = T.Object({ id: Id, rung: T.String({ pattern: '^[a-z0-9]{1,16}$' }) });
+const Params = T.Object({ id: VideoId });
+const RungParams = T.Object({ id: VideoId, rung: T.String({ pattern: '^[a-z0-9]{1,16}$' }) });
 const Query = T.Object({ token: T.Optional(T.String({ maxLength: 100 })) });
 const schema = { tags: ['playback'], params: Params, querystring: Query };
 /** Videos whose visibility is remembered at once (the oldest go first). */
@@ -38,7 +37,8 @@ export const playbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (hit && hit.until > now) return hit.isPublic;
     let isPublic: boolean;
     try {
-      isPublic = (await catalog.get(id)).visibility === 'public';
+      // unlisted is public to whoever holds the link
+      isPublic = (await catalog.get(id)).visibility !== 'private';
     } catch (err) {
       // the catalog shows a private video to no anonymous viewer: not found means not public (or gone)
       if (!isQueryError(err) || err.code !== 'not_found') throw err;
@@ -57,8 +57,13 @@ export const playbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new HttpError(403, 'forbidden', 'this video is no longer public: ask its owner for a new link');
     return { ...grant, token };
   };
-  const send = (reply: FastifyReply, type: string, body: string) =>
-    reply.header('Content-Type', type).header('Cache-Control', 'private, max-age=30').header('Access-Control-Allow-Origin', '*').send(body);
+  // a media playlist still growing (EVENT, no ENDLIST yet) is reloaded by the player: never from a cache
+  const send = (reply: FastifyReply, type: string, body: string, growing = false) =>
+    reply
+      .header('Content-Type', type)
+      .header('Cache-Control', growing ? 'no-cache' : 'private, max-age=30')
+      .header('Access-Control-Allow-Origin', '*')
+      .send(body);
   const opts = { schema, onRequest: app.limits.read };
 
   app.get('/v1/videos/:id/hls/master.m3u8', opts, async (req, reply) => {
@@ -72,12 +77,14 @@ export const playbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { exp } = await check(id, req.query.token);
     const key = keys.mediaPlaylist(id, rung);
     const prefix = key.slice(0, key.lastIndexOf('/') + 1);
-    return send(reply, 'application/vnd.apple.mpegurl', await playback.media(await load(key), prefix, exp));
+    const text = await load(key);
+    return send(reply, 'application/vnd.apple.mpegurl', await playback.media(text, prefix, exp), !text.includes('#EXT-X-ENDLIST'));
   });
 
   app.get('/v1/videos/:id/storyboard.vtt', opts, async (req, reply) => {
     const { id } = req.params;
     const { exp } = await check(id, req.query.token);
-    return send(reply, 'text/vtt', await playback.storyboard(await load(keys.storyboardVtt(id)), keys.storyboard(id), exp));
+    const key = keys.storyboardVtt(id);
+    return send(reply, 'text/vtt', await playback.storyboard(await load(key), key.slice(0, key.lastIndexOf('/') + 1), exp));
   });
 };

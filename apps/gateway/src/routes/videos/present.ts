@@ -20,13 +20,38 @@ function cacheOf(playback: Playback) {
 }
 
 /** Turns a catalog record into the API's video, with playback URLs a player can use as they are. */
-export async function present(v: VideoRecord, deps: { playback: Playback; storage: Storage; baseUrl: string }): Promise<Static<typeof VideoBody>> {
+export interface PresentDeps {
+  playback: Playback;
+  storage: Storage;
+  baseUrl: string;
+  /** MEDIA_PUBLIC_URL: public videos' media as stable unsigned URLs under it. */
+  mediaPublicUrl?: string | undefined;
+}
+
+/**
+ * A public video's links under MEDIA_PUBLIC_URL: the objects as stored (the master names its media
+ * playlists relatively, they name their segments, the storyboard VTT its sprite), so a CDN caches
+ * them for everyone. Asked per request from the current record: made private, the next playback
+ * gets signed links at once (what a CDN already holds is its cache's business: short for playlists).
+ */
+function publicLinks(v: VideoRecord & { master: string }, base: string): PlaybackLinks {
+  const url = (key: string) => `${base.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return {
+    hls: url(v.master),
+    thumbnails: v.images ? v.images.thumbnails.map(url) : [],
+    ...(v.images ? { poster: url(v.images.poster), storyboard: url(v.images.storyboardVtt) } : {}),
+  };
+}
+
+export async function present(v: VideoRecord, deps: PresentDeps): Promise<Static<typeof VideoBody>> {
   const body: Static<typeof VideoBody> = {
     id: v.id,
     title: v.title,
     description: v.description,
     visibility: v.visibility,
     status: v.status,
+    playable: v.playable === true,
+    views: v.views ?? 0,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
   };
@@ -38,9 +63,12 @@ export async function present(v: VideoRecord, deps: { playback: Playback; storag
     body.source = { width: displayWidth, height: displayHeight, rotation, fps, videoCodec, hasAudio, container };
   }
   if (v.renditions) body.renditions = v.renditions.map(({ name, width, height, bandwidth, codecs }) => ({ name, width, height, bandwidth, codecs }));
-  if (v.status === 'ready' && v.master) {
+  // playable while processing too: the packager's first playlists (an EVENT playlist) grow until it is ready
+  if ((v.status === 'ready' || v.playable) && v.master && v.visibility !== 'private' && deps.mediaPublicUrl) {
+    body.playback = publicLinks({ ...v, master: v.master }, deps.mediaPublicUrl);
+  } else if ((v.status === 'ready' || v.playable) && v.master) {
     // a link issued while the video is public stops working once it is not (see PlaybackScope)
-    const scope = v.visibility === 'public' ? 'public' : 'owner';
+    const scope = v.visibility === 'private' ? 'owner' : 'public';
     const cache = cacheOf(deps.playback);
     const key = `${v.id}|${scope}|${v.master}|${v.images ? `${v.images.poster}|${v.images.thumbnails.join('|')}` : ''}`;
     const hit = cache.get(key);

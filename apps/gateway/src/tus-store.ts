@@ -1,0 +1,177 @@
+import type { Readable } from 'node:stream';
+import type { OpenMultipart, Storage, UploadedPart } from '@reel/storage';
+import { DataStore, ERRORS, Upload } from '@tus/server';
+
+/**
+ * What a resumable upload is, kept beside it as `<id>.info` (JSON): any gateway replica, or this
+ * one after a restart, continues the upload from it. `offset` counts every byte accepted: those in
+ * `parts` (sent to the open multipart upload) and the `tail` bytes held back in `<id>.tail-<offset>`.
+ */
+interface Info {
+  readonly id: string;
+  readonly size?: number | undefined;
+  readonly offset: number;
+  readonly metadata: Record<string, string | null>;
+  readonly creationDate: string;
+  readonly uploadId: string;
+  readonly parts: readonly UploadedPart[];
+  readonly tail: number;
+  readonly done: boolean;
+}
+
+const infoKey = (id: string) => `${id}.info`;
+/** Named after the offset it ends at: a new tail never overwrites the one the info still points to. */
+const tailKey = (id: string, offset: number) => `${id}.tail-${offset}`;
+
+/** How long the info a request just read (getUpload) serves its write without reading it again. */
+const FRESH_MS = 2_000;
+const FRESH_MAX = 1_000;
+
+const missing = (err: unknown) => (err as { status_code?: number }).status_code === 404;
+
+/**
+ * A tus DataStore that streams each PATCH body straight into one S3 multipart upload, kept open
+ * from the upload's creation to its last byte (packages/storage's appendParts: fixed-size parts,
+ * a few in flight, pooled buffers; nothing goes through the gateway's disk).
+ *
+ * S3 refuses a part under 5 MiB unless it is the last, and a tus client may stop a request at any
+ * byte: what is left after a request's last full part is sent as a part of its own when it is at
+ * least MIN_PART_SIZE or ends the upload, and otherwise held back as a small object (under 5 MiB)
+ * that the next PATCH sends first. A client whose chunk size is a multiple of the part size
+ * (8 MiB by default) never leaves one.
+ *
+ * The info is written after the bytes it describes: a gateway dying mid-request leaves an info
+ * behind the truth, the client resumes from its offset and the same part numbers are sent again
+ * (S3 keeps the last). Requests on one upload are serialised by the server's locker, per gateway.
+ */
+export class MultipartTusStore extends DataStore {
+  readonly #storage: Storage;
+  readonly #bucket: string;
+  readonly #expirationMs: number;
+  /** The info getUpload read, for the write of the same PATCH (tus asks for both, back to back, under the lock). */
+  readonly #fresh = new Map<string, { info: Info; at: number }>();
+
+  constructor(opts: { storage: Storage; bucket: string; expirationMs: number }) {
+    super();
+    this.#storage = opts.storage;
+    this.#bucket = opts.bucket;
+    this.#expirationMs = opts.expirationMs;
+    this.extensions = ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'expiration'];
+  }
+
+  override async create(upload: Upload): Promise<Upload> {
+    upload.creation_date = new Date().toISOString();
+    const target = await this.#storage.startMultipart(this.#bucket, upload.id, upload.metadata?.filetype ?? undefined);
+    await this.#save({
+      id: upload.id,
+      size: upload.size,
+      offset: 0,
+      metadata: upload.metadata ?? {},
+      creationDate: upload.creation_date,
+      uploadId: target.uploadId,
+      parts: [],
+      tail: 0,
+      done: false,
+    });
+    if (upload.size === 0) await this.#finish(await this.#load(upload.id), []);
+    upload.storage = { type: 's3', path: upload.id, bucket: this.#bucket };
+    return upload;
+  }
+
+  override async write(body: Readable, id: string, offset: number): Promise<number> {
+    const fresh = this.#fresh.get(id);
+    this.#fresh.delete(id);
+    const info = fresh && fresh.at > Date.now() - FRESH_MS ? fresh.info : await this.#load(id);
+    if (info.offset !== offset) throw ERRORS.INVALID_OFFSET;
+    if (info.done) throw ERRORS.INVALID_OFFSET;
+    const target = this.#target(info);
+    let prefix: Buffer | undefined;
+    if (info.tail > 0) {
+      prefix = await this.#storage.getBytes(this.#bucket, tailKey(id, info.offset));
+      if (prefix?.length !== info.tail) throw new Error(`the ${info.tail} bytes held back for upload ${id} are missing`);
+    }
+    const isLast = (received: number) => info.size !== undefined && offset + received >= info.size;
+    const { parts, received, held } = await this.#storage.appendParts(target, info.parts.length + 1, body, { prefix, isLast });
+    const end = offset + received;
+    const last = isLast(received);
+    // nothing arrived (the held-back bytes came back as they were): nothing changes
+    if (received === 0 && !last) return offset;
+    const all = [...info.parts, ...parts];
+    if (held.length > 0) await this.#storage.putBytes(this.#bucket, tailKey(id, end), held);
+    const tail = held.length;
+    const next = { ...info, offset: end, parts: all, tail };
+    if (last) await this.#finish(next, all);
+    else await this.#save(next);
+    if (info.tail > 0) await this.#storage.remove(this.#bucket, tailKey(id, info.offset));
+    return end;
+  }
+
+  override async getUpload(id: string): Promise<Upload> {
+    const info = await this.#load(id);
+    // HEADs leave entries nobody takes: forget them all past a bound
+    if (this.#fresh.size >= FRESH_MAX) this.#fresh.clear();
+    this.#fresh.set(id, { info, at: Date.now() });
+    return new Upload({
+      id,
+      size: info.size,
+      offset: info.offset,
+      metadata: info.metadata,
+      creation_date: info.creationDate,
+      storage: { type: 's3', path: id, bucket: this.#bucket },
+    });
+  }
+
+  override async declareUploadLength(id: string, size: number): Promise<void> {
+    await this.#save({ ...(await this.#load(id)), size });
+  }
+
+  /** Termination: the multipart upload, the object, the info and any held-back bytes. */
+  override async remove(id: string): Promise<void> {
+    const info = await this.#load(id).catch((err: unknown) => {
+      if (missing(err)) return undefined;
+      throw err;
+    });
+    if (info && !info.done) await this.#storage.abortMultipart(this.#target(info));
+    // the key and everything named after it (`.info`, `.tail-…`)
+    await this.#storage.removePrefix(this.#bucket, id);
+  }
+
+  /**
+   * Expired uploads are not swept here: the catalog's sweeper deletes a video whose upload expired
+   * (its objects go with video.deleted) and the gateway's upload sweeper aborts the multipart
+   * upload a day later (upload-sweeper.ts). PATCH and HEAD answer 410 once it has expired.
+   */
+  override async deleteExpired(): Promise<number> {
+    return 0;
+  }
+
+  override getExpiration(): number {
+    return this.#expirationMs;
+  }
+
+  #target(info: Info): OpenMultipart {
+    return { bucket: this.#bucket, key: info.id, uploadId: info.uploadId };
+  }
+
+  /** Completes the multipart upload (an upload with no bytes is an empty object instead). */
+  async #finish(info: Info, parts: readonly UploadedPart[]) {
+    const target = this.#target(info);
+    if (parts.length === 0) {
+      await this.#storage.abortMultipart(target);
+      await this.#storage.putBytes(this.#bucket, info.id, Buffer.alloc(0));
+    } else await this.#storage.completeMultipart(target, parts);
+    await this.#save({ ...info, parts, tail: 0, done: true });
+  }
+
+  async #load(id: string): Promise<Info> {
+    const bytes = await this.#storage.getBytes(this.#bucket, infoKey(id));
+    if (!bytes) throw ERRORS.FILE_NOT_FOUND;
+    return JSON.parse(bytes.toString('utf8')) as Info;
+  }
+
+  async #save(info: Info) {
+    // what getUpload read is no longer the truth (declareUploadLength between it and the write)
+    this.#fresh.delete(info.id);
+    await this.#storage.putBytes(this.#bucket, infoKey(info.id), Buffer.from(JSON.stringify(info)), 'application/json');
+  }
+}
