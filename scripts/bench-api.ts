@@ -2,7 +2,9 @@
  * API benchmark: `npm run bench:api [-- --seconds N --large]`.
  *
  * `--seconds` is each autocannon run (default 5), `--rounds` how many times baseline and gateway
- * alternate (default 3, medians shown), `--large` adds the 1 GiB uploads.
+ * alternate (default 3, medians shown), `--large` adds the 1 GiB uploads, `--uploads` measures
+ * the uploads only, `--upload-rounds` how many times the three uploads of each size alternate
+ * (default 3, medians shown).
  *
  * Starts the platform as `npm start` runs it (NATS, Postgres, the S3 server, the five apps as
  * processes, via startTestPlatform), then prints each figure beside its baseline, measured in
@@ -11,28 +13,38 @@
  *   owner, vs a bare Fastify route (its own process) answering the same JSON;
  * - a 256 MiB (and with --large 1 GiB) multipart POST /v1/videos (curl) vs a presigned PUT of the
  *   same file straight to the S3 server (curl);
- * - the same file through tus (tus-js-client, 50 MiB chunks) vs the same presigned PUT;
+ * - the same file through tus (tus-js-client, 50 MiB chunks, and in one PATCH) vs the same presigned PUT;
  * - the gateway's RSS growth (max VmRSS during the upload minus before).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { loadConfig, s3Spec } from '@reel/runtime';
+import { parseArgs, promisify } from 'node:util';
+import { loadConfig } from '@reel/runtime';
+import { s3Spec } from '@reel/storage/config';
 import { createStorage } from '@reel/storage';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import autocannon from 'autocannon';
 import { Upload } from 'tus-js-client';
+import { writeRandomFile } from './bench-api/random-file.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, large: { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    large: { type: 'boolean', default: false },
+    uploads: { type: 'boolean', default: false },
+    'upload-rounds': { type: 'string', default: '3' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const MiB = 1024 * 1024;
 const SIZES = values.large ? [256 * MiB, 1024 * MiB] : [256 * MiB];
+const UPLOAD_ROUNDS = Number(values['upload-rounds']);
+const run = promisify(execFile);
 
 const teardowns: (() => Promise<void> | void)[] = [];
 async function cleanup() {
@@ -51,11 +63,19 @@ const row = (...cells: string[]) => {
 };
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
-/** Samples a process' VmRSS every 50 ms until stopped; returns the max. */
+const readRss = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+};
+/** The highest VmRSS seen by any sampler. */
+let rssPeak = 0;
+
+/** Samples a process' VmRSS every 50 ms until stopped; returns the max minus the value before. */
 function rssSampler(pid: number) {
   const read = () => {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    const rss = readRss(pid);
+    rssPeak = Math.max(rssPeak, rss);
+    return rss;
   };
   const before = read();
   let max = before;
@@ -71,20 +91,12 @@ function rssSampler(pid: number) {
   };
 }
 
-function makeFile(bytes: number): string {
-  const path = join(dir, `random-${bytes / MiB}MiB.bin`);
-  const fd = openSync(path, 'w');
-  const block = Buffer.alloc(8 * MiB);
-  for (let off = 0; off < bytes; off += block.length) {
-    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.random() * 0x1_0000_0000) >>> 0, i);
-    writeSync(fd, block, 0, Math.min(block.length, bytes - off));
-  }
-  return path;
-}
+const makeFile = (bytes: number): string => writeRandomFile(join(dir, `random-${bytes / MiB}MiB.bin`), bytes);
 
-function timeCurl(args: string[]): number {
-  const out = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', ...args], { encoding: 'utf8', maxBuffer: MiB });
-  const [code, secs] = out.trim().split(' ');
+/** Runs curl without blocking this process (the RSS sampler keeps sampling); the request's time in ms. */
+async function timeCurl(args: string[]): Promise<number> {
+  const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', ...args], { encoding: 'utf8', maxBuffer: MiB });
+  const [code, secs] = stdout.trim().split(' ');
   if (!code?.startsWith('2')) throw new Error(`curl answered ${code}`);
   return Number(secs) * 1000;
 }
@@ -99,7 +111,8 @@ async function cannon(url: string, headers: Record<string, string> = {}): Promis
   return { rps: r.requests.average, p99: r.latency.p99 };
 }
 
-function tusUpload(endpoint: string, token: string, path: string): Promise<void> {
+/** A tus upload of `path`, in PATCHes of `chunkSize` bytes (Infinity: tus-js-client's default, one PATCH). */
+function tusUpload(endpoint: string, token: string, path: string, chunkSize: number): Promise<void> {
   return new Promise((resolve, reject) => {
     // 8 MiB reads: tus-js-client concatenates a stream's reads into each chunk, so 64 KiB reads
     // would make the client, not the server, the bottleneck
@@ -108,7 +121,7 @@ function tusUpload(endpoint: string, token: string, path: string): Promise<void>
       headers: { authorization: `Bearer ${token}` },
       metadata: { filename: 'bench.bin', title: 'bench' },
       uploadSize: statSync(path).size,
-      chunkSize: 50 * MiB,
+      chunkSize,
       retryDelays: [],
       onSuccess: () => resolve(),
       onError: reject,
@@ -129,6 +142,23 @@ try {
   const token = await platform.token('bench');
   const gatewayPid = platform.apps.app('gateway').pid ?? 0;
 
+  if (!values.uploads) await benchReads(platform, token);
+  await benchUploads(platform, token, gatewayPid);
+  const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  console.log(`\nmachine: ${uptime}\n`);
+  console.log('| figure | now | baseline (same run) | ratio | goal |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+
+type Platform = Awaited<ReturnType<typeof startTestPlatform>>;
+
+async function benchReads(platform: Platform, token: string) {
   // a ready public video: its playback links are part of every answer
   const clip = makeClip(dir, 'landscape', 2);
   const res = await uploadFile(platform.url, token, clip, { title: 'bench', visibility: 'public' });
@@ -162,53 +192,69 @@ try {
     const ratios = rs.map((x, i) => x.rps / (reads.base[i]?.rps ?? 1));
     row(label, fmt(r), `bare fastify: ${fmt(base)}`, `${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`, '≥ 0.3');
   }
+}
 
+/**
+ * Each size: `--upload-rounds` rounds of presigned PUT, multipart POST and tus, one after the
+ * other, so each upload is compared with the PUT of its own round (the load changes by the
+ * minute); the medians and each round's ratio are printed. RSS: the first round's growth is the
+ * gateway's first upload of that kind, the later rounds' the steady state.
+ */
+async function benchUploads(platform: Platform, token: string, gatewayPid: number) {
+  const firstBefore = readRss(gatewayPid);
   const storage = createStorage(loadConfig(s3Spec, platform.env));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   for (const size of SIZES) {
     const label = `${size / MiB} MiB`;
-    console.error(`uploads of ${label}…`);
     const file = makeFile(size);
-    const key = `bench/${randomUUID()}`;
-    const url = await storage.presignPut(storage.sourceBucket, key, 3600);
-    const direct = mbps(size, timeCurl(['-X', 'PUT', '-T', file, url]));
-    await storage.remove(storage.sourceBucket, key);
+    const rounds = {
+      direct: [] as number[],
+      multipart: [] as number[],
+      tus: [] as number[],
+      tusWhole: [] as number[],
+      multipartRss: [] as number[],
+      tusRss: [] as number[],
+    };
+    for (let round = 0; round < UPLOAD_ROUNDS; round++) {
+      console.error(`uploads of ${label}, round ${round + 1}…`);
+      const key = `bench/${randomUUID()}`;
+      const url = await storage.presignPut(storage.sourceBucket, key, 3600);
+      rounds.direct.push(mbps(size, await timeCurl(['-X', 'PUT', '-T', file, url])));
+      await storage.remove(storage.sourceBucket, key);
 
-    let rss = rssSampler(gatewayPid);
-    const multipart = mbps(size, timeCurl(['-H', `authorization: Bearer ${token}`, '-F', `file=@${file}`, `${platform.url}/v1/videos`]));
-    const multipartRss = rss.stop();
+      let rss = rssSampler(gatewayPid);
+      rounds.multipart.push(mbps(size, await timeCurl(['-H', `authorization: Bearer ${token}`, '-F', `file=@${file}`, `${platform.url}/v1/videos`])));
+      rounds.multipartRss.push(rss.stop());
 
-    rss = rssSampler(gatewayPid);
-    const started = Date.now();
-    await tusUpload(`${platform.url}/v1/tus`, token, file);
-    const tus = mbps(size, Date.now() - started);
-    const tusRss = rss.stop();
+      rss = rssSampler(gatewayPid);
+      const started = Date.now();
+      await tusUpload(`${platform.url}/v1/tus`, token, file, 50 * MiB);
+      rounds.tus.push(mbps(size, Date.now() - started));
+      rounds.tusRss.push(rss.stop());
 
-    row(
-      `${label} multipart \`POST /v1/videos\` (curl)`,
-      `${multipart.toFixed(1)} MB/s`,
-      `presigned PUT: ${direct.toFixed(1)} MB/s`,
-      (multipart / direct).toFixed(2),
-      '≥ 0.8',
-    );
-    row(
-      `${label} tus (tus-js-client, 50 MiB chunks)`,
-      `${tus.toFixed(1)} MB/s`,
-      `presigned PUT: ${direct.toFixed(1)} MB/s`,
-      (tus / direct).toFixed(2),
-      '≥ 0.8',
-    );
-    row(`gateway RSS growth, ${label} multipart / tus`, `+${(multipartRss / MiB).toFixed(0)} MiB / +${(tusRss / MiB).toFixed(0)} MiB`, '0', '—', '< 64 MiB');
+      // one PATCH: what tus costs per PATCH (each one waits for its parts in flight to be stored)
+      const whole = Date.now();
+      await tusUpload(`${platform.url}/v1/tus`, token, file, Number.POSITIVE_INFINITY);
+      rounds.tusWhole.push(mbps(size, Date.now() - whole));
+    }
+    const direct = median(rounds.direct);
+    for (const [what, speeds] of [
+      ['multipart `POST /v1/videos` (curl)', rounds.multipart],
+      ['tus (tus-js-client, 50 MiB chunks)', rounds.tus],
+      ['tus (tus-js-client, one PATCH)', rounds.tusWhole],
+    ] as const) {
+      const ratios = speeds.map((x, i) => x / (rounds.direct[i] ?? 1));
+      row(
+        `${label} ${what}`,
+        `${median(speeds).toFixed(1)} MB/s`,
+        `presigned PUT: ${direct.toFixed(1)} MB/s`,
+        `${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`,
+        '≥ 0.8',
+      );
+    }
+    const mib = (xs: number[]) => xs.map((x) => `+${(x / MiB).toFixed(0)}`).join(', ');
+    row(`gateway RSS growth per round, ${label} multipart / tus`, `${mib(rounds.multipartRss)} MiB / ${mib(rounds.tusRss)} MiB`, '0', '—', '< 64 MiB');
     rmSync(file);
   }
-
-  const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
-  console.log(`\nmachine: ${uptime}\n`);
-  console.log('| figure | now | baseline (same run) | ratio | goal |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
+  row('gateway RSS, highest during all the uploads minus before the first', `+${((rssPeak - firstBefore) / MiB).toFixed(0)} MiB`, '0', '—', '< 64 MiB');
 }

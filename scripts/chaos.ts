@@ -3,12 +3,15 @@
  * (N: time for a scenario's own steps, on top of its wait for the videos; 300 by default).
  *
  * Each scenario (scripts/chaos/scenarios.ts) starts a fresh platform (NATS, Postgres, the S3
- * server and every app, each its own process), injects its fault, then checks: every
- * accepted video ready (or failed with a reason), none stuck processing; ready ones have every
- * segment their playlists name, a poster, thumbnails and a storyboard; /v1/health ok without
- * restarting anything; the JetStream consumers drained; nothing of a deleted video in either
+ * server and every app, each its own process), injects its fault, then checks (chaos/checks.ts):
+ * every accepted video ready (or failed with a reason), none stuck processing; ready ones have
+ * every rung ingest planned, the audio rendition of a chunked video, playlists as long as the
+ * source and every segment they name, a poster, thumbnails and a storyboard; /v1/health ok
+ * without restarting anything; the VIDEO, WORK and LIVE streams and every durable consumer of the
+ * start still there and drained; no work item left in WORK; nothing of a deleted video in either
  * bucket; no incomplete multipart upload; no ffmpeg of the run left; nothing in the apps' temp
- * dir. One table row per scenario; exit code 1 if any failed. Logs of every server and app go to
+ * dir. One table row per scenario; exit code 1 if any failed. A problem that is the platform's
+ * (not the suite's) starts with `PLATFORM:`. Logs of every server and app go to
  * `<out>/<scenario>.log`; the table to `<out>/results.md` and `results.json`.
  */
 import { randomUUID } from 'node:crypto';

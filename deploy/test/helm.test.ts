@@ -355,7 +355,7 @@ t.test('helm lint and helm template', { skip: !helm && 'no helm on PATH: the sta
         `${name}: no CPU HPA on the transcoder with KEDA`,
       );
       const triggers = (so?.spec as { triggers: { type: string; metadata: Values }[] } | undefined)?.triggers ?? [];
-      t.ok(triggers.some((tr) => tr.type === 'nats-jetstream' && tr.metadata.stream === 'VIDEO' && tr.metadata.consumer === 'transcoder'));
+      t.ok(triggers.some((tr) => tr.type === 'nats-jetstream' && tr.metadata.stream === 'WORK' && tr.metadata.consumer === 'transcoder'));
     }
   }
 });

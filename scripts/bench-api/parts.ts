@@ -4,12 +4,14 @@
  * growth (max during the upload minus before) for each setting, beside a presigned PUT of the same file.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, s3Spec } from '@reel/runtime';
+import { loadConfig } from '@reel/runtime';
+import { s3Spec } from '@reel/storage/config';
 import { startTestInfra } from '@reel/stack';
 import { createStorage } from '@reel/storage';
+import { writeRandomFile } from './random-file.ts';
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 256) * MiB;
@@ -19,12 +21,7 @@ try {
   const infra = await startTestInfra((fn) => void teardowns.push(fn));
   const cfg = loadConfig(s3Spec, infra.env);
   const file = join(dir, 'random.bin');
-  const fd = openSync(file, 'w');
-  const block = Buffer.alloc(8 * MiB);
-  for (let off = 0; off < size; off += block.length) {
-    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.random() * 0x1_0000_0000) >>> 0, i);
-    writeSync(fd, block, 0, Math.min(block.length, size - off));
-  }
+  writeRandomFile(file, size);
   const base = createStorage(cfg);
   await base.ensureBuckets();
   const url = await base.presignPut(base.sourceBucket, 'direct', 600);
@@ -32,6 +29,7 @@ try {
   console.log(`presigned PUT: ${(size / 1e6 / secs).toFixed(1)} MB/s`);
   for (const [partMiB, inFlight] of [
     [8, 4],
+    [8, 3],
     [8, 2],
     [6, 3],
     [16, 2],

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { makeBadInput, makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import { makeBadInput, makeClip, poll, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
 import type { Stats } from '../src/fold.ts';
 
@@ -39,15 +39,7 @@ async function startSubscriber(extraEnv: Record<string, string> = {}): Promise<{
 const stats = async (url: string) => (await (await fetch(`${url}/stats`)).json()) as Stats;
 
 /** Polls /stats until `done` holds (the subscriber is eventually consistent with the stream). */
-async function statsWhen(url: string, done: (s: Stats) => boolean, timeoutMs = 30_000): Promise<Stats> {
-  const deadline = Date.now() + timeoutMs;
-  let s = await stats(url);
-  while (!done(s) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    s = await stats(url);
-  }
-  return s;
-}
+const statsWhen = (url: string, done: (s: Stats) => boolean): Promise<Stats> => poll(() => stats(url), done, { timeoutMs: 30_000, everyMs: 200 });
 
 const upload = async (owner: string, file: string, title: string) => {
   const token = await platform.token(owner);
@@ -75,7 +67,19 @@ t.test('2 clips and 1 bad file: the subscriber counts them, from the stream’s 
   t.equal(v3.status, 'failed');
   const error = v3.error as { stage: string; code: string };
 
-  const s = await statsWhen(sub.url, (s) => s.ready === 2 && s.failed.total === 1);
+  // views, as the player's beacon sends them: ann watches hers twice (counted once), bob his once
+  const view = (id: string, token: string) => fetch(`${platform.url}/v1/videos/${id}/views`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  for (const [id, token] of [
+    [first.id, first.token],
+    [first.id, first.token],
+    [second.id, second.token],
+  ] as const) {
+    t.equal((await view(id, token)).status, 202, 'the beacon is accepted');
+  }
+
+  // views come after the videos' events in the stream: the numbers are complete with them
+  const complete = (x: Stats) => x.ready === 2 && x.failed.total === 1 && Object.keys(x.views ?? {}).length === 2;
+  const s = await statsWhen(sub.url, complete);
   t.equal(s.uploads, 3, 'three uploads');
   t.equal(s.ready, 2, 'two ready');
   t.same(s.failed, { total: 1, byStageCode: [{ stage: error.stage, code: error.code, videos: 1 }] }, `one failed, at ${error.stage}/${error.code}`);
@@ -95,7 +99,11 @@ t.test('2 clips and 1 bad file: the subscriber counts them, from the stream’s 
     (s.timeToReadySec.p50 ?? 0) > 0 && (s.timeToReadySec.p95 ?? 0) >= (s.timeToReadySec.p50 ?? 0),
     `time to ready p50 ${s.timeToReadySec.p50} s, p95 ${s.timeToReadySec.p95} s`,
   );
-  t.notOk('views' in s, 'no video.viewed subject yet: no views');
+  t.same(s.views, { [first.id]: 1, [second.id]: 1 }, 'views per video: one per viewer per 30 minutes');
+  const viewsShown = async () =>
+    ((await (await fetch(`${platform.url}/v1/videos/${first.id}`, { headers: { authorization: `Bearer ${first.token}` } })).json()) as { views: number }).views;
+  const shown = await poll(viewsShown, (n) => n === 1, { timeoutMs: 5000, everyMs: 100 });
+  t.equal(shown, 1, 'and the API shows the same count (the catalog folds the views too)');
 
   const metrics = await fetch(`${sub.url}/metrics`);
   t.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
@@ -103,6 +111,7 @@ t.test('2 clips and 1 bad file: the subscriber counts them, from the stream’s 
   t.match(text, /^reel_ready_total 2$/m);
   t.match(text, /^reel_failed_total\{stage="ingest",code="not_a_video"\} 1$/m);
   t.match(text, new RegExp(`^reel_owner_source_bytes\\{owner="bob"\\} ${second.size}$`, 'm'));
+  t.match(text, new RegExp(`^reel_video_views_total\\{video="${first.id}"\\} 1$`, 'm'));
 
   // graceful shutdown
   sub.proc.kill('SIGTERM');
@@ -110,7 +119,7 @@ t.test('2 clips and 1 bad file: the subscriber counts them, from the stream’s 
 
   // a new run (memory only) replays the whole stream again and counts nothing twice
   const again = await startSubscriber();
-  const s2 = await statsWhen(again.url, (x) => x.ready === 2 && x.failed.total === 1);
+  const s2 = await statsWhen(again.url, complete);
   t.same(s2, s, 'the same numbers after a restart');
   again.proc.kill('SIGTERM');
   t.equal(await again.exited, 0);
@@ -119,7 +128,7 @@ t.test('2 clips and 1 bad file: the subscriber counts them, from the stream’s 
   // (its consumer resumes after what was saved, so nothing is replayed, nothing counted twice)
   const stateEnv = { ANALYTICS_STATE_FILE: join(dir, 'analytics-state.json'), ANALYTICS_DURABLE: 'analytics-saved' };
   const saving = await startSubscriber(stateEnv);
-  t.same(await statsWhen(saving.url, (x) => x.ready === 2 && x.failed.total === 1), s, 'first run with a state file: the same numbers');
+  t.same(await statsWhen(saving.url, complete), s, 'first run with a state file: the same numbers');
   saving.proc.kill('SIGTERM');
   t.equal(await saving.exited, 0);
   const resumed = await startSubscriber(stateEnv);

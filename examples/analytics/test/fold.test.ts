@@ -23,7 +23,7 @@ const failed = (videoId: string, sec: number, stage: 'ingest' | 'transcode', cod
 /** A: ready in 10 s. B: failed at ingest, retried, ready 30 s after the retry. C: not a video. D: ready, then deleted. */
 const history: Envelope[] = [
   uploaded(A, 'ann', 0, 1000),
-  ev('video.progress', 2, { videoId: A, stage: 'transcode', percent: 50 }),
+  ev('live.progress', 2, { videoId: A, stage: 'transcode', percent: 50 }),
   ready(A, 'ann', 10, 90),
   uploaded(B, 'bob', 0, 5000),
   failed(B, 3, 'transcode', 'encode_failed'),
@@ -78,7 +78,7 @@ t.test('any order, any repetition: the same numbers', async (t) => {
 
 t.test('what the fold does not count leaves the state as it is', async (t) => {
   const s = history.reduce(foldEvent, emptyState());
-  t.equal(foldEvent(s, ev('video.progress', 1, { videoId: A, stage: 'ingest', percent: 1 })), s);
+  t.equal(foldEvent(s, ev('live.progress', 1, { videoId: A, stage: 'ingest', percent: 1 })), s);
   t.equal(foldEvent(s, { ...(history[0] as Envelope), occurredAt: 'yesterday' }), s);
   t.equal(foldEvent(s, { id: 'x', type: 'video.other', version: 1, occurredAt: new Date(T0).toISOString(), data: {} }), s);
 });

@@ -180,6 +180,10 @@ PORT: {{ .Values.gateway.port | int64 | quote }}
 {{- with include "reel.publicUrl" . }}
 PUBLIC_URL: {{ . | quote }}
 {{- end }}
+{{- with .Values.gateway.mediaPublicUrl }}
+MEDIA_PUBLIC_URL: {{ . | quote }}
+{{- end }}
+EMBED_FRAME_ANCESTORS: {{ .Values.gateway.embedFrameAncestors | default "*" | quote }}
 {{- with .Values.auth.jwksUrl }}
 AUTH_JWKS_URL: {{ . | quote }}
 {{- end }}
