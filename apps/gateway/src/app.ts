@@ -7,7 +7,7 @@ import type { Logger, Publisher } from '@reel/events';
 import type { ConfigOf } from '@reel/runtime';
 import type { Storage } from '@reel/storage';
 import type { NatsConnection } from '@nats-io/transport-node';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { configSpec } from './config.ts';
 import { toHttp } from './errors.ts';
 import type { LiveFeed } from './live.ts';
@@ -75,7 +75,7 @@ export async function buildGateway(deps: GatewayDeps) {
     // SSE streams are long-lived: shutdown must not wait for their clients
     forceCloseConnections: true,
     // requests are logged by the tracing plugin instead, with tokens taken out of the URL
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('config', config);
