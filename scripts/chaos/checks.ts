@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LIVE_STREAM, Subjects, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
 import type { Ctx, Result, Scenario, Video } from './harness.ts';
 import { poll } from './harness.ts';
-import { diskUsage, durableConsumers, ffmpegOfRun, messagesOf, objectsOf, type StoredMessage, undrainedConsumers } from './inspect.ts';
+import { durableConsumers, messagesOf, type StoredMessage, undrainedConsumers } from '@reel/testing';
+import { diskUsage, ffmpegOfRun, objectsOf } from './inspect.ts';
 import { checkReady, type Plan } from './ready.ts';
 
 const TERMINAL_TIMEOUT_MS = 240_000;

@@ -7,7 +7,8 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type ClipName, makeClip, prettyLine, startTestPlatform, type TestPlatform, uploadFile } from '@reel/stack';
 import { finalChecks, terminalTimeoutMs } from './checks.ts';
-import { type Buckets, durableConsumers, ffmpegOfRun, isLadderEncode, openBuckets, type ProcInfo } from './inspect.ts';
+import { durableConsumers } from '@reel/testing';
+import { type Buckets, ffmpegOfRun, isLadderEncode, openBuckets, type ProcInfo } from './inspect.ts';
 
 export interface Scenario {
   name: string;

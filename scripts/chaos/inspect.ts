@@ -1,10 +1,8 @@
 // What a chaos scenario leaves behind, looked up for real: objects in both buckets (S3 API),
 // incomplete multipart uploads (ListMultipartUploads), ffmpeg processes of this run (/proc),
-// files in the apps' temp directory, JetStream consumers that stopped draining.
+// files in the apps' temp directory (JetStream's side: @reel/testing's jetstream.ts).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JetStreamManager } from '@nats-io/jetstream';
-import { LIVE_STREAM, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
 import { Client } from 'minio';
 
 export interface S3Env {
@@ -128,21 +126,6 @@ export function diskUsage(dir: string): { files: number; bytes: number; some: st
   return { files, bytes, some };
 }
 
-/** Consumers (facts, work, chatter) that still hold messages: `STREAM/name: N pending, M unacked`; a missing stream too. */
-export async function undrainedConsumers(jsm: JetStreamManager): Promise<string[]> {
-  const stuck: string[] = [];
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
-    try {
-      for await (const c of jsm.consumers.list(stream)) {
-        if (c.num_pending > 0 || c.num_ack_pending > 0) stuck.push(`${stream}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacked`);
-      }
-    } catch (err) {
-      stuck.push(`${stream}: ${(err as Error).message}`);
-    }
-  }
-  return stuck;
-}
-
 /** RSS of a process in MiB (0 when it is gone). */
 export function rssMiB(pid: number | undefined): number {
   if (!pid) return 0;
@@ -152,58 +135,6 @@ export function rssMiB(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-/** A message read back from a stream, with the video its envelope names (if any). */
-export interface StoredMessage {
-  seq: number;
-  subject: string;
-  videoId?: string;
-  /** The envelope's `data` (undefined when the bytes are not an envelope). */
-  data?: Record<string, unknown>;
-}
-
-/** Every message of `stream`, in order (read one by one: a scenario's streams are small). */
-export async function messagesOf(jsm: JetStreamManager, stream: string): Promise<StoredMessage[]> {
-  const { state } = await jsm.streams.info(stream);
-  const out: StoredMessage[] = [];
-  if (state.messages === 0) return out;
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-    // a work queue has holes where items were acknowledged
-    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    if (!m) continue;
-    let data: Record<string, unknown> | undefined;
-    try {
-      const env = JSON.parse(new TextDecoder().decode(m.data)) as { data?: unknown };
-      if (env && typeof env.data === 'object' && env.data !== null) data = env.data as Record<string, unknown>;
-    } catch {
-      // not an event
-    }
-    const videoId = typeof data?.videoId === 'string' ? data.videoId : undefined;
-    out.push({ seq: m.seq, subject: m.subject, videoId, data });
-  }
-  return out;
-}
-
-/** The subjects of the VIDEO stream's events about `videoId`, in stream order. */
-export async function eventsOf(jsm: JetStreamManager, videoId: string): Promise<string[]> {
-  return (await messagesOf(jsm, VIDEO_STREAM)).filter((m) => m.videoId === videoId).map((m) => m.subject);
-}
-
-/** Durable consumers of the three streams, as `STREAM/name`. */
-export async function durableConsumers(jsm: JetStreamManager): Promise<string[]> {
-  const names: string[] = [];
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
-    const list = await collect(jsm.consumers.list(stream)).catch(() => []);
-    for (const c of list) if (c.config.durable_name) names.push(`${stream}/${c.name}`);
-  }
-  return names.sort();
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 /** A ladder encode (one chunk, every rung), not the audio rendition or an image. */

@@ -6,7 +6,8 @@ import { LIVE_STREAM, Subjects, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
 import type { Restartable } from '@reel/stack';
 import type { Ctx, Scenario } from './harness.ts';
 import { accept, poll } from './harness.ts';
-import { eventsOf, isAudioEncode, isLadderEncode, messagesOf, objectsOf, rssMiB } from './inspect.ts';
+import { eventsOf, messagesOf } from '@reel/testing';
+import { isAudioEncode, isLadderEncode, objectsOf, rssMiB } from './inspect.ts';
 import { poisonScenario } from './poison.ts';
 import { workerKill } from './worker-kill.ts';
 

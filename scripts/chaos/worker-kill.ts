@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Subjects, VIDEO_STREAM } from '@reel/events';
 import type { Ctx, Scenario } from './harness.ts';
 import { accept, poll } from './harness.ts';
-import { chunkStartOf, isAudioEncode, isLadderEncode, messagesOf, type ProcInfo } from './inspect.ts';
+import { messagesOf } from '@reel/testing';
+import { chunkStartOf, isAudioEncode, isLadderEncode, type ProcInfo } from './inspect.ts';
 
 /** 40 s: chunks of 4, 12, 12 and 12 s (CHUNK_SEC 12), and the audio rendition as a fifth work item. */
 const CLIP_SEC = 40;

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
+import { pipelineReport } from '@reel/testing';
 import t, { type Test } from 'tap';
 import { ffmpegPids, waitForFfmpeg } from '@reel/media/testing';
 
@@ -43,7 +44,13 @@ for (const outage of OUTAGES) {
     const workDir = join(dir, 'work');
     mkdirSync(workDir);
     const clip = makeClip(dir, 'landscape', outage.seconds);
-    const platform = await startTestPlatform((fn) => t.teardown(fn), { env: { WORK_DIR: workDir } });
+    // the apps' warnings, kept to say what happened if the video does not end ready
+    const lines: string[] = [];
+    const log = (source: string, line: string) => {
+      if (lines.push(`${source}: ${line}`) > 400) lines.shift();
+      if (process.env.REEL_TEST_LOGS) console.error(`[${source}] ${line}`);
+    };
+    const platform = await startTestPlatform((fn) => t.teardown(fn), { env: { WORK_DIR: workDir }, log });
     const token = await platform.token('alice');
     const server = platform.infra.parts.get(outage.part);
     if (!server) throw new Error(`the test platform runs no ${outage.name} server of its own`);
@@ -73,11 +80,11 @@ for (const outage of OUTAGES) {
     const upAt = Date.now();
     t.comment(`${outage.name} was down ${Math.round((upAt - downAt) / 1000)} s`);
 
-    const video = (await waitForVideo(platform.url, token, id, ['ready', 'failed'], 300_000 + OUTAGE_SEC * 1000)) as unknown as {
-      status: string;
-      error?: { code: string; message: string };
-      playback?: { poster?: string; thumbnails?: string[]; storyboard?: string };
-    };
+    type Seen = { status: string; error?: { code: string; message: string }; playback?: { poster?: string; thumbnails?: string[]; storyboard?: string } };
+    const video = (await waitForVideo(platform.url, token, id, ['ready', 'failed'], 300_000 + OUTAGE_SEC * 1000).catch(async (err: Error) => {
+      t.comment(`${err.message}\n${await pipelineReport(platform.env.NATS_URL ?? '', id)}\n${lines.join('\n')}`);
+      return { status: 'stuck' };
+    })) as Seen;
     t.equal(video.status, 'ready', video.error ? `${video.error.code}: ${video.error.message}` : 'ready');
     t.comment(`ready ${Math.round((Date.now() - upAt) / 1000)} s after ${outage.name} came back`);
     t.ok(video.playback?.poster, 'a poster');

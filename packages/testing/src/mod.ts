@@ -5,3 +5,4 @@ export * from './http-clients.ts';
 export * from './until.ts';
 export * from './receiver.ts';
 export * from './fixtures.ts';
+export * from './jetstream.ts';
