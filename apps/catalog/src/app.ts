@@ -1,4 +1,5 @@
 import { getVideoQuery, listPublicVideosQuery, listVideosQuery, serveQuery, Subjects, VIDEO_SUBJECTS } from '@reel/events';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { BoundConsumeOptions, ConfigOf, natsSpec, ServiceDeps } from '@reel/runtime';
 import type { configSpec } from './config.ts';
 import { openDb } from './db.ts';
@@ -6,6 +7,7 @@ import { isConnectionError, waitForDatabase } from './db-health.ts';
 import { createProjection } from './projection.ts';
 import { createQueries } from './queries.ts';
 import { backfillRecords, openRecordBucket, recordPublisher } from './read-model.ts';
+import { failStalledVideos } from './stall.ts';
 import { sweepExpiredUploads } from './sweeper.ts';
 
 /** The catalog: projects every video event into Postgres and answers the gateway's queries. */
@@ -43,10 +45,13 @@ export async function buildApp(deps: ServiceDeps<ConfigOf<typeof configSpec & ty
   await deps.consume('catalog', projection, { ...options, filter: VIDEO_SUBJECTS });
   // progress ticks are chatter in the LIVE stream (kept a minute), not history: folded as they come
   await deps.consume('catalog-live', projection, { ...options, filter: Subjects.progress });
+  const jsm = await jetstreamManager(nc);
   const sweep = setInterval(() => {
-    sweepExpiredUploads(db, publisher, log).catch((err) =>
-      isConnectionError(err) ? log.warn({ err }, 'upload sweep skipped: the database is unavailable') : log.error({ err }, 'upload sweep failed'),
-    );
+    sweepExpiredUploads(db, publisher, log)
+      .then(() => failStalledVideos({ db, jsm, publisher, log }, config.STALL_AFTER_SEC * 1000))
+      .catch((err) =>
+        isConnectionError(err) ? log.warn({ err }, 'sweep skipped: the database is unavailable') : log.warn({ err }, 'sweep failed; trying again next time'),
+      );
   }, config.UPLOAD_SWEEP_INTERVAL_SEC * 1000);
   shutdown.add('sweeper', () => clearInterval(sweep));
 }

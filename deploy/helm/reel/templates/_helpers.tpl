@@ -221,6 +221,7 @@ TRANSCODE_TIMEOUT_SEC: {{ .Values.transcoder.timeoutSec | int64 | quote }}
 {{- define "reel.config.catalog" -}}
 {{ include "reel.config.nats" . }}
 UPLOAD_SWEEP_INTERVAL_SEC: {{ .Values.catalog.uploadSweepIntervalSec | int64 | quote }}
+STALL_AFTER_SEC: {{ .Values.catalog.stallAfterSec | int64 | quote }}
 {{- end }}
 
 {{- define "reel.config.webhooks" -}}
