@@ -37,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 /** TRANSCODE_CONCURRENCY of the platform's transcoders; empty: the service's default, as `npm start`. */
-const CONCURRENCY = values.concurrency ? { TRANSCODE_CONCURRENCY: values.concurrency } : {};
+const CONCURRENCY: Record<string, string> = values.concurrency ? { TRANSCODE_CONCURRENCY: values.concurrency } : {};
 const RUNS = Number(values.runs);
 const FIRST = (values.first ?? '').split(',').filter(Boolean).map(Number);
 const RATIO_SEC = Number(values.ratio);

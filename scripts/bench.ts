@@ -205,9 +205,14 @@ async function encode(ffmpegBin: string, input: string, ladders: Rung[][], audio
   const cpu0 = childCpuSec();
   const t0 = performance.now();
   for (const args of jobs) {
-    // `what` names the run's span in versions of runFfmpeg that trace (a variable, not a literal,
-    // so this compiles against either version of FfmpegRun)
-    const run = { bin: ffmpegBin, input, ...args, what: 'ladder', signal: AbortSignal.any([stop.signal, AbortSignal.timeout(FFMPEG_TIMEOUT_MS)]) };
+    const run = {
+      bin: ffmpegBin,
+      input,
+      ...args,
+      what: 'ladder',
+      action: 'encode the reference ladder',
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(FFMPEG_TIMEOUT_MS)]),
+    };
     await runFfmpeg(run);
   }
   const wallSec = (performance.now() - t0) / 1000;
