@@ -386,7 +386,8 @@ export function showWatch(container, id, { onTitle, token, embed = false }) {
     if (started) return;
     started = true;
     showOverlay('');
-    setControls(true);
+    // the controls are enabled once the player has its source: a play pressed before would be
+    // interrupted by the source being set ("play() request was interrupted by a new load request")
     const renditions = v.renditions ?? [];
     try {
       await loadScript(HLS_SCRIPT);
@@ -430,11 +431,13 @@ export function showWatch(container, id, { onTitle, token, embed = false }) {
       hls.on(Hls.Events.FRAG_BUFFERED, () => {
         if (overlay.textContent.startsWith('The connection')) showOverlay('');
       });
+      hls.on(Hls.Events.MEDIA_ATTACHED, () => setControls(true));
       hls.loadSource(src);
       hls.attachMedia(video);
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
       // Safari: native HLS picks the quality itself
       video.src = src;
+      setControls(true);
       quality.replaceChildren(new Option('Auto', '-1'));
       quality.disabled = true;
       quality.title = 'This browser chooses the quality itself';
