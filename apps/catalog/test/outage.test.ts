@@ -1,30 +1,15 @@
 // Integration: the real catalog (bootService + buildApp, as main.ts runs it) while its Postgres is
 // stopped and started again. It must stop pulling instead of nak-storming, answer `unavailable`,
 // and catch up by itself.
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { createPublisher, type EventData, getVideoQuery, request, type Subject, VIDEO_STREAM } from '@reel/events';
-import { bootService } from '@reel/runtime';
-import { startTestInfra, until } from '@reel/stack';
+import { type EventData, getVideoQuery, request, type Subject, VIDEO_STREAM } from '@reel/events';
+import { until } from '@reel/stack';
 import t from 'tap';
-import { buildApp } from '../src/app.ts';
-import { configSpec } from '../src/config.ts';
 import { fixtures } from '../../../packages/events/test/fixtures.ts';
+import { bootCatalog } from './boot.ts';
 
-const infra = await startTestInfra(t.teardown);
+const { infra, nc, publisher, jsm } = await bootCatalog(t);
 const pg = infra.parts.get('postgres');
 if (!pg) throw new Error('the test infrastructure did not start its own Postgres');
-const { shutdown } = await bootService({
-  name: 'catalog',
-  spec: configSpec,
-  env: { ...infra.env, LOG_LEVEL: process.env.REEL_TEST_LOGS ? 'info' : 'silent' },
-  build: buildApp,
-});
-t.teardown(() => shutdown.run('test over'));
-const nc = await connect({ servers: infra.env.NATS_URL });
-t.teardown(() => nc.drain());
-const publisher = createPublisher(nc);
-const jsm = await jetstreamManager(nc);
 
 const ID = '7a1c2d3e-4a5b-4c7d-8e9f-0a1b2c3d4e5f';
 const publish = <K extends Subject>(subject: K, data: Partial<EventData<K>> = {}) =>

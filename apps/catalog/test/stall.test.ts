@@ -1,29 +1,14 @@
 // Integration: the real catalog (bootService + buildApp) with its stall sweep at test speed. A video
 // whose work item waits in WORK is left processing however long it waits; once its work is lost (an
 // operator purges the queue) and nothing anywhere is left to move it, it ends `failed` as `stalled`.
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { createPublisher, type EventData, getVideoQuery, request, type Subject, WORK_STREAM } from '@reel/events';
-import { bootService } from '@reel/runtime';
-import { startTestInfra, until } from '@reel/stack';
+import { type EventData, getVideoQuery, request, type Subject, WORK_STREAM } from '@reel/events';
+import { until } from '@reel/stack';
 import t from 'tap';
 import { fixtures } from '../../../packages/events/test/fixtures.ts';
-import { buildApp } from '../src/app.ts';
-import { configSpec } from '../src/config.ts';
+import { bootCatalog } from './boot.ts';
 
 const QUIET_SEC = 5;
-const infra = await startTestInfra(t.teardown);
-const { shutdown } = await bootService({
-  name: 'catalog',
-  spec: configSpec,
-  env: { ...infra.env, STALL_AFTER_SEC: String(QUIET_SEC), UPLOAD_SWEEP_INTERVAL_SEC: '1', LOG_LEVEL: process.env.REEL_TEST_LOGS ? 'info' : 'silent' },
-  build: buildApp,
-});
-t.teardown(() => shutdown.run('test over'));
-const nc = await connect({ servers: infra.env.NATS_URL });
-t.teardown(() => nc.drain());
-const publisher = createPublisher(nc);
-const jsm = await jetstreamManager(nc);
+const { nc, publisher, jsm } = await bootCatalog(t, { STALL_AFTER_SEC: String(QUIET_SEC), UPLOAD_SWEEP_INTERVAL_SEC: '1' });
 
 const ID = '5b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e';
 const publish = <K extends Subject>(subject: K, data: Partial<EventData<K>> = {}) =>
