@@ -1,11 +1,25 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SpanKind, withSpan } from '@reel/telemetry/span';
 import { Client, CopyDestinationOptions, CopySourceOptions, IamAwsProvider } from 'minio';
 import { cacheControlOf } from './keys.ts';
-import { type AppendResult, appendParts, MIN_PART_SIZE, PartPool, type UploadedPart, uploadStream } from './multipart.ts';
+import { isTransientStorageError, StorageUnavailableError } from './errors.ts';
+import {
+  type AppendResult,
+  appendParts,
+  DEFAULT_STREAMED_PART_SIZE,
+  MIN_PART_SIZE,
+  PartPool,
+  type PartStreamer,
+  type Remaining,
+  SourceEndedError,
+  type UploadedPart,
+  uploadStream,
+} from './multipart.ts';
 import { presignPutWithLength, type SigningCredentials } from './presign.ts';
 import { type RetryPolicy, retrying } from './retry.ts';
 import { abortStaleUploads } from './stale-uploads.ts';
@@ -39,12 +53,14 @@ export interface StorageOptions {
   readonly partSize?: number;
   /** Parts of one streamed upload sent at once. */
   readonly partsInFlight?: number;
+  /** Part size when a part's bytes are sent as they arrive (the source's length known): no memory held. */
+  readonly streamedPartSize?: number;
 }
 
 export const DEFAULT_RETRY_BUDGET_MS = 90_000;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_PARTS_IN_FLIGHT = 3;
-export { MIN_PART_SIZE, type AppendResult, type UploadedPart };
+export { MIN_PART_SIZE, SourceEndedError, type AppendResult, type Remaining, type UploadedPart };
 
 /** A multipart upload kept open across requests (a resumable upload's). */
 export interface OpenMultipart {
@@ -63,11 +79,13 @@ export interface Storage {
   /** Creates both buckets when missing (idempotent; every service may call it). */
   ensureBuckets(): Promise<void>;
   /**
-   * Streams `body` to storage in fixed-size parts (bounded memory whatever its length); rejects
-   * on any error of the source or the store, leaving no object and no incomplete upload.
-   * Resolves with the number of bytes stored.
+   * Streams `body` to storage in parts (bounded memory whatever its length); rejects on any
+   * error of the source or the store, leaving no object and no incomplete upload. With
+   * `remaining` (how much of the body is sure to come, from a Content-Length), parts are sent as
+   * their bytes arrive, without a copy; a body that ends before that rejects with
+   * SourceEndedError. Resolves with the number of bytes stored.
    */
-  putStream(bucket: string, key: string, body: Readable, contentType?: string): Promise<number>;
+  putStream(bucket: string, key: string, body: Readable, contentType?: string, remaining?: Remaining): Promise<number>;
   putFile(bucket: string, key: string, file: string, contentType?: string): Promise<number>;
   /**
    * A multipart upload that outlives a request (resumable uploads): start it, append to it request
@@ -78,13 +96,14 @@ export interface Storage {
    * Streams `prefix` then `body` into `upload` as parts numbered from `firstPart` (bounded memory,
    * parts in flight as putStream). The bytes after the last full part are sent as a part too when
    * `isLast(received)` or they are at least MIN_PART_SIZE; otherwise they come back in `held`, for
-   * the caller to keep until the next request.
+   * the caller to keep until the next request. With `remaining`, parts are sent as their bytes
+   * arrive (putStream); a body cut short keeps the parts completed before.
    */
   appendParts(
     upload: OpenMultipart,
     firstPart: number,
     body: Readable,
-    opts: { prefix?: Buffer | undefined; isLast: (received: number) => boolean },
+    opts: { prefix?: Buffer | undefined; isLast: (received: number) => boolean; remaining?: Remaining | undefined },
   ): Promise<AppendResult>;
   completeMultipart(upload: OpenMultipart, parts: readonly UploadedPart[]): Promise<void>;
   /** Aborts the upload (no error when it is already gone). */
@@ -139,6 +158,8 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
   const partsInFlight = Math.max(1, Math.floor(opts.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT));
   // the part buffers of every streamed upload: enough for one upload at full speed
   const pool = new PartPool(partSize, partsInFlight + 1);
+  const streamedPartSize = Math.max(MIN_PART_SIZE, opts.streamedPartSize ?? DEFAULT_STREAMED_PART_SIZE);
+  const streamPart = partStreamer(client, useSSL);
   /** Content-Type as given, Cache-Control as the key's kind says (cacheControlOf). */
   const meta = (contentType?: string, key = '') => {
     const cache = cacheControlOf(key);
@@ -169,8 +190,10 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
       }
     },
     // not retried as a whole: the source can be read once; uploadStream retries each part
-    putStream: (bucket, key, body, contentType) =>
-      s3('PutObject', bucket, key, () => uploadStream(client, bucket, key, body, { partSize, partsInFlight, retry, contentType, pool })),
+    putStream: (bucket, key, body, contentType, remaining) =>
+      s3('PutObject', bucket, key, () =>
+        uploadStream(client, bucket, key, body, { partSize, partsInFlight, retry, contentType, pool, remaining, streamPart, streamedPartSize }),
+      ),
     startMultipart: (bucket, key, contentType) =>
       call('CreateMultipartUpload', bucket, key, async () => ({
         bucket,
@@ -179,7 +202,9 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
       })),
     // not retried as a whole (the body is read once): each part is
     appendParts: (upload, firstPart, body, opts) =>
-      s3('UploadPart', upload.bucket, upload.key, () => appendParts(client, upload, firstPart, body, { partSize, partsInFlight, retry, pool, ...opts })),
+      s3('UploadPart', upload.bucket, upload.key, () =>
+        appendParts(client, upload, firstPart, body, { partSize, partsInFlight, retry, pool, streamPart, streamedPartSize, ...opts }),
+      ),
     completeMultipart: (upload, parts) =>
       call('CompleteMultipartUpload', upload.bucket, upload.key, async () => {
         await client.completeMultipartUpload(
@@ -272,5 +297,54 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
           ? client.presignedPutObject(bucket, key, expirySec)
           : presignPutWithLength({ endpoint: cfg.S3_ENDPOINT, region: cfg.S3_REGION, bucket, key, contentLength, expirySec, credentials: await credentials() }),
       ),
+  };
+}
+
+/** How long a streamed part may go without a byte either way before it is given up. */
+const PART_IDLE_MS = 60_000;
+
+/**
+ * UploadPart with the body written as it arrives: a presigned URL (signed here, the payload
+ * unsigned as with any presigned PUT) and a plain HTTP request of the part's length, on a
+ * keep-alive agent. A failure is not retried (the bytes are gone): a transient one becomes
+ * StorageUnavailableError at once.
+ */
+function partStreamer(client: Client, useSSL: boolean): PartStreamer {
+  const agent = useSSL ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const send = useSSL ? httpsRequest : httpRequest;
+  const fail = (part: number, err: unknown) =>
+    isTransientStorageError(err) ? new StorageUnavailableError(`storage is unavailable (UploadPart ${part}: ${(err as Error).message})`, { cause: err }) : err;
+  return ({ bucket, key, uploadId }, part, length) => {
+    const body = new PassThrough({ highWaterMark: 256 * 1024 });
+    const etag = (async () => {
+      const url = await client.presignedUrl('PUT', bucket, key, 3600, { partNumber: String(part), uploadId });
+      return new Promise<string>((resolve, reject) => {
+        const req = send(url, { method: 'PUT', agent, headers: { 'content-length': length }, timeout: PART_IDLE_MS }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(fail(part, err)));
+          res.on('end', () => {
+            const etag = res.headers.etag;
+            if (res.statusCode === 200 && etag) return resolve(etag.replaceAll('"', ''));
+            const text = Buffer.concat(chunks).toString('utf8');
+            const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP ${res.statusCode}`;
+            const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200);
+            reject(fail(part, Object.assign(new Error(`UploadPart ${part}: ${code}: ${message}`), { code, statusCode: res.statusCode })));
+          });
+        });
+        req.on('timeout', () => req.destroy(Object.assign(new Error(`UploadPart ${part}: no progress for ${PART_IDLE_MS} ms`), { code: 'ETIMEDOUT' })));
+        req.on('error', (err) => {
+          body.destroy();
+          reject(fail(part, err));
+        });
+        body.on('error', (err) => req.destroy(err));
+        // given up before its last byte (the source failed or ended early): the part is not sent
+        body.on('close', () => {
+          if (!body.writableFinished) req.destroy(new Error(`UploadPart ${part}: abandoned`));
+        });
+        body.pipe(req);
+      });
+    })();
+    return { body, etag };
   };
 }

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import t from 'tap';
 import { freePort } from '../../stack/src/ports.ts';
 import { startS3Server } from '../../stack/src/s3-server.ts';
-import { createStorage, isStorageUnavailableError, keys, type Storage } from '../src/mod.ts';
+import { createStorage, isStorageUnavailableError, keys, SourceEndedError, type Storage } from '../src/mod.ts';
 
 const MiB = 1024 * 1024;
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
@@ -189,4 +189,51 @@ t.test('calls ride out storage being down for a few seconds; a short budget fail
   t.equal(await text, 'hello');
   t.equal(await upload, data.length);
   t.equal(sha256(await readObject(storage, 'during-outage')), sha256(data));
+});
+
+t.test('with the length known, parts are streamed as they arrive; a body cut short keeps only the parts before', async (t) => {
+  const storage = createStorage(cfg, { retryBudgetMs: 20_000, streamedPartSize: 12 * MiB });
+  const data = randomBytes(40 * MiB + 777);
+  // exact: 12 + 12 + 16.x MiB (no short part after a streamed one when the rest is sure to follow)
+  t.equal(await storage.putStream(storage.sourceBucket, 'streamed', source(data), 'video/mp4', (consumed) => data.length - consumed), data.length);
+  t.equal(sha256(await readObject(storage, 'streamed')), sha256(data));
+  // a lower bound 1 MiB short of the truth (a form's fields may follow the file): the rest is buffered
+  t.equal(await storage.putStream(storage.sourceBucket, 'bounded', source(data), undefined, (consumed) => data.length - MiB - consumed), data.length);
+  t.equal(sha256(await readObject(storage, 'bounded')), sha256(data));
+  // a body that promised more than it brings: rejected, nothing left behind
+  const short = await storage
+    .putStream(storage.sourceBucket, 'short', source(data), undefined, (consumed) => data.length + MiB - consumed)
+    .catch((e: unknown) => e);
+  t.type(short, SourceEndedError);
+  t.equal(await storage.size(storage.sourceBucket, 'short'), undefined);
+  t.equal(await storage.abortStaleUploads(storage.sourceBucket, 0), 0, 'its multipart upload was aborted');
+
+  // a resumable upload: 3 MiB held from before, then a request announcing 30 MiB that brings 26
+  const upload = await storage.startMultipart(storage.sourceBucket, 'resumable/streamed');
+  const held = data.subarray(0, 3 * MiB);
+  const announced = 30 * MiB;
+  const cut = await storage.appendParts(upload, 1, source(data.subarray(3 * MiB, 29 * MiB)), {
+    prefix: held,
+    isLast: () => false,
+    remaining: (consumed) => announced - consumed,
+  });
+  t.same(
+    cut.parts.map((p) => [p.part, p.size]),
+    [
+      [1, 12 * MiB],
+      [2, 12 * MiB],
+    ],
+    'the held bytes went first; the part the body cut short was not sent',
+  );
+  t.equal(cut.received, 21 * MiB, 'of the body, what the two parts hold');
+  t.equal(cut.held.length, 0);
+  // the client resumes from there, to the end
+  const rest = data.subarray(24 * MiB);
+  const end = await storage.appendParts(upload, 3, source(rest), { isLast: (r) => r === rest.length, remaining: (consumed) => rest.length - consumed });
+  t.same(
+    end.parts.map((p) => p.size),
+    [rest.length],
+  );
+  await storage.completeMultipart(upload, [...cut.parts, ...end.parts]);
+  t.equal(sha256(await readObject(storage, 'resumable/streamed')), sha256(data), 'the object is every byte, in order');
 });
