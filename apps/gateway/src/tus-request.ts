@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
@@ -26,6 +27,14 @@ function bodyOf(raw: IncomingMessage): ReadableStream<Uint8Array> {
   );
 }
 
+const bodyLength = new AsyncLocalStorage<number>();
+
+/**
+ * The Content-Length of the request tus is handling, if it has one: tus hands its DataStore the
+ * body alone, and a store that knows how much is coming sends its parts as the bytes arrive.
+ */
+export const announcedLength = (): number | undefined => bodyLength.getStore();
+
 /**
  * `tus.handle(req, res)`, with the body handed to tus without a copy. Everything else is srvx's
  * NodeRequest as tus builds it itself (the abort signal, `runtime.node` for disconnects).
@@ -33,5 +42,7 @@ function bodyOf(raw: IncomingMessage): ReadableStream<Uint8Array> {
 export async function handleTus(tus: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const request = new NodeRequest({ req, res });
   if (req.method !== 'GET' && req.method !== 'HEAD') Object.defineProperty(request, 'body', { value: bodyOf(req) });
-  await sendNodeResponse(res, await tus.handleWeb(request));
+  const length = /^\d{1,15}$/.test(req.headers['content-length'] ?? '') ? Number(req.headers['content-length']) : undefined;
+  const response = length === undefined ? await tus.handleWeb(request) : await bodyLength.run(length, () => tus.handleWeb(request));
+  await sendNodeResponse(res, response);
 }

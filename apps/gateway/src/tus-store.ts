@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { OpenMultipart, Storage, UploadedPart } from '@reel/storage';
 import { DataStore, ERRORS, Upload } from '@tus/server';
+import { announcedLength } from './tus-request.ts';
 
 /**
  * What a resumable upload is, kept beside it as `<id>.info` (JSON): any gateway replica, or this
@@ -31,14 +32,16 @@ const missing = (err: unknown) => (err as { status_code?: number }).status_code 
 
 /**
  * A tus DataStore that streams each PATCH body straight into one S3 multipart upload, kept open
- * from the upload's creation to its last byte (packages/storage's appendParts: fixed-size parts,
- * a few in flight, pooled buffers; nothing goes through the gateway's disk).
+ * from the upload's creation to its last byte (packages/storage's appendParts; nothing goes
+ * through the gateway's disk). A PATCH with a Content-Length (every tus client's) is sent as parts
+ * of up to 64 MiB written as its bytes arrive, no buffer and no copy; one without is cut into
+ * pooled 8 MiB buffers, a few in flight.
  *
  * S3 refuses a part under 5 MiB unless it is the last, and a tus client may stop a request at any
- * byte: what is left after a request's last full part is sent as a part of its own when it is at
- * least MIN_PART_SIZE or ends the upload, and otherwise held back as a small object (under 5 MiB)
- * that the next PATCH sends first. A client whose chunk size is a multiple of the part size
- * (8 MiB by default) never leaves one.
+ * byte: a request under 5 MiB that does not end the upload (or what is left after the last full
+ * buffer of one without a length) is held back as a small object that the next PATCH sends first.
+ * A client that goes away mid-request keeps the parts completed before (its next HEAD says where
+ * to resume); the bytes of the part it cut short are sent again.
  *
  * The info is written after the bytes it describes: a gateway dying mid-request leaves an info
  * behind the truth, the client resumes from its offset and the same part numbers are sent again
@@ -91,7 +94,11 @@ export class MultipartTusStore extends DataStore {
       if (prefix?.length !== info.tail) throw new Error(`the ${info.tail} bytes held back for upload ${id} are missing`);
     }
     const isLast = (received: number) => info.size !== undefined && offset + received >= info.size;
-    const { parts, received, held } = await this.#storage.appendParts(target, info.parts.length + 1, body, { prefix, isLast });
+    // the request's length (never past the upload's): its parts are sent as the bytes arrive
+    const announced = announcedLength();
+    const coming = announced === undefined || info.size === undefined ? announced : Math.min(announced, info.size - offset);
+    const remaining = coming === undefined ? undefined : (consumed: number) => coming - consumed;
+    const { parts, received, held } = await this.#storage.appendParts(target, info.parts.length + 1, body, { prefix, isLast, remaining });
     const end = offset + received;
     const last = isLast(received);
     // nothing arrived (the held-back bytes came back as they were): nothing changes

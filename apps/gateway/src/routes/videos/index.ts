@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Subjects, titleFromFilename, VideoStatus, Visibility } from '@reel/events';
-import { keys } from '@reel/storage';
+import { keys, SourceEndedError } from '@reel/storage';
 import { Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { publicBaseUrl } from '../../config.ts';
@@ -32,6 +32,13 @@ function readFields(fields: Record<string, string>, filename: string | undefined
   return { title, description, visibility };
 }
 
+/**
+ * At most this much of a form may follow its file part (the fields allowed are far smaller): the
+ * file's bytes up to the Content-Length less this are sure to come, and are streamed to storage
+ * without a copy (putStream's `remaining`).
+ */
+const FORM_AFTER_FILE = 1024 * 1024;
+
 const tooLarge = (limit: number) => new HttpError(413, 'too_large', `the file is larger than the limit of ${limit} bytes`);
 
 export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -59,6 +66,13 @@ export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const key = keys.source(videoId);
       const fields: Record<string, string> = {};
       let file: { size: number; filename?: string; contentType?: string } | undefined;
+      // the body's bytes read so far; attached in the same tick as req.parts() pipes the body into
+      // its parser, so both see every chunk
+      let read = 0;
+      req.raw.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+      });
+      const remaining = declared > 0 ? () => declared - read - FORM_AFTER_FILE : undefined;
       try {
         for await (const part of req.parts()) {
           if (part.type !== 'file') {
@@ -72,7 +86,10 @@ export const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
           // past the limit, stop at once: destroying the part unpipes the request, so the rest of
           // the body is never read, and putStream aborts its multipart upload
           part.file.once('limit', () => part.file.destroy(tooLarge(config.MAX_UPLOAD_BYTES)));
-          const size = await storage.putStream(storage.sourceBucket, key, part.file, part.mimetype);
+          const size = await storage.putStream(storage.sourceBucket, key, part.file, part.mimetype, remaining).catch((err: unknown) => {
+            if (!(err instanceof SourceEndedError)) throw err;
+            throw new HttpError(400, 'bad_request', `more than ${FORM_AFTER_FILE} bytes of the form follow its file part: send the file last`);
+          });
           file = { size, filename: part.filename, contentType: part.mimetype };
         }
         if (!file) throw new HttpError(400, 'bad_request', 'the form has no "file" part');
