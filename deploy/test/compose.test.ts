@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
 import { loadConfig } from '../../packages/runtime/src/mod.ts';
+import { NODE_FLAGS } from '../../packages/stack/src/apps.ts';
 import { APPS, ENDPOINTS, isKnown, SCHEMAS } from './schemas.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -106,7 +107,7 @@ if (!cmd) {
       const svc = services[app]!;
       t.ok(svc.build, 'built from the repository');
       t.equal(svc.build && existsSync(join(svc.build.context, svc.build.dockerfile ?? 'Dockerfile')), true, 'Dockerfile exists');
-      t.same(svc.command, ['node', `apps/${app}/src/main.ts`]);
+      t.same(svc.command, ['node', ...(NODE_FLAGS[app] ?? []), `apps/${app}/src/main.ts`], 'with the node flags npm start gives it');
       t.ok(existsSync(join(ROOT, 'apps', app, 'src', 'main.ts')));
       const test = svc.healthcheck?.test ?? [];
       t.ok(test.length, 'has a healthcheck');

@@ -14,6 +14,7 @@ import ajv from 'ajv';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../packages/runtime/src/mod.ts';
+import { NODE_FLAGS } from '../../packages/stack/src/apps.ts';
 import { type App, APPS, ENDPOINTS, isKnown, SCHEMAS } from './schemas.ts';
 
 // ajv is CommonJS: its class is both module.exports and module.exports.default
@@ -323,8 +324,9 @@ t.test('helm lint and helm template', { skip: !helm && 'no helm on PATH: the sta
         volumes: { name: string; emptyDir?: Values }[];
       };
       const c = pod.containers[0]!;
-      const app = c.command[1]?.split('/')[1] as App;
+      const app = c.command.at(-1)?.split('/')[1] as App;
       t.ok(APPS.includes(app), `${name}: ${dep.metadata.name} runs apps/${app}/src/main.ts`);
+      t.same(c.command, ['node', ...(NODE_FLAGS[app] ?? []), `apps/${app}/src/main.ts`], `${name}: ${app} has the node flags npm start gives it`);
       const env: Record<string, string> = { ...configMaps.get(c.envFrom[0]!.configMapRef.name) };
       for (const e of c.env ?? []) env[e.name] = e.value ?? placeholders[e.name] ?? '';
       t.same(
