@@ -18,7 +18,7 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -27,7 +27,6 @@ import { s3Spec } from '@reel/storage/config';
 import { createStorage } from '@reel/storage';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import autocannon from 'autocannon';
-import { Upload } from 'tus-js-client';
 import { writeRandomFile } from './bench-api/random-file.ts';
 
 const { values } = parseArgs({
@@ -111,23 +110,13 @@ async function cannon(url: string, headers: Record<string, string> = {}): Promis
   return { rps: r.requests.average, p99: r.latency.p99 };
 }
 
-/** A tus upload of `path`, in PATCHes of `chunkSize` bytes (Infinity: tus-js-client's default, one PATCH). */
-function tusUpload(endpoint: string, token: string, path: string, chunkSize: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // 8 MiB reads: tus-js-client concatenates a stream's reads into each chunk, so 64 KiB reads
-    // would make the client, not the server, the bottleneck
-    const up = new Upload(createReadStream(path, { highWaterMark: 8 * MiB }), {
-      endpoint,
-      headers: { authorization: `Bearer ${token}` },
-      metadata: { filename: 'bench.bin', title: 'bench' },
-      uploadSize: statSync(path).size,
-      chunkSize,
-      retryDelays: [],
-      onSuccess: () => resolve(),
-      onError: reject,
-    });
-    up.start();
-  });
+/**
+ * A tus upload of `path` by tus-js-client in a process of its own (bench-api/tus-client.ts), in
+ * PATCHes of `chunk` MiB ('whole': tus-js-client's default, one PATCH); resolves with its milliseconds.
+ */
+async function tusUpload(endpoint: string, token: string, path: string, chunk: number | 'whole'): Promise<number> {
+  const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'bench-api', 'tus-client.ts'), endpoint, token, path, String(chunk)]);
+  return Number(stdout.trim());
 }
 
 try {
@@ -227,15 +216,11 @@ async function benchUploads(platform: Platform, token: string, gatewayPid: numbe
       rounds.multipartRss.push(rss.stop());
 
       rss = rssSampler(gatewayPid);
-      const started = Date.now();
-      await tusUpload(`${platform.url}/v1/tus`, token, file, 50 * MiB);
-      rounds.tus.push(mbps(size, Date.now() - started));
+      rounds.tus.push(mbps(size, await tusUpload(`${platform.url}/v1/tus`, token, file, 50)));
       rounds.tusRss.push(rss.stop());
 
-      // one PATCH: what tus costs per PATCH (each one waits for its parts in flight to be stored)
-      const whole = Date.now();
-      await tusUpload(`${platform.url}/v1/tus`, token, file, Number.POSITIVE_INFINITY);
-      rounds.tusWhole.push(mbps(size, Date.now() - whole));
+      // one PATCH: what tus costs per PATCH (each one waits for its last part to be stored)
+      rounds.tusWhole.push(mbps(size, await tusUpload(`${platform.url}/v1/tus`, token, file, 'whole')));
     }
     const direct = median(rounds.direct);
     for (const [what, speeds] of [
