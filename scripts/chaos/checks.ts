@@ -1,6 +1,6 @@
 // What every chaos scenario must end with (README of the suite: docs/reliability.md).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LIVE_STREAM, Subjects, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
+import { STREAMS, Subjects, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
 import type { Ctx, Result, Scenario, Video } from './harness.ts';
 import { poll } from './harness.ts';
 import { durableConsumers, messagesOf, type StoredMessage, undrainedConsumers } from '@reel/testing';
@@ -86,7 +86,7 @@ export async function finalChecks(ctx: Ctx, s: Scenario, r: Result, st: RunState
   const consumers = await durableConsumers(ctx.jsm);
   const lost = st.consumersAtStart.filter((c) => !consumers.includes(c));
   if (lost.length) r.leftBehind.push(`consumers gone: ${lost.join(', ')}`);
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
+  for (const stream of STREAMS) {
     const ok = await ctx.jsm.streams.info(stream).then(
       () => true,
       () => false,

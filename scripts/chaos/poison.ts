@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { LIVE_STREAM, registry, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
+import { registry, STREAMS, WORK_STREAM } from '@reel/events';
 import type { Ctx, Scenario } from './harness.ts';
 import { poll } from './harness.ts';
 
@@ -117,7 +117,7 @@ export const poisonScenario: Scenario = {
  */
 async function judgeTerminations(ctx: Ctx, published: Published[], reasons: { app: string; line: string }[]): Promise<void> {
   const consumers: { stream: string; name: string; filter: string }[] = [];
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM])
+  for (const stream of STREAMS)
     for await (const c of ctx.jsm.consumers.list(stream))
       if (c.config.durable_name) consumers.push({ stream, name: c.name, filter: c.config.filter_subject ?? '>' });
   const takers = (p: Published) => consumers.filter((c) => c.stream === p.stream && matches(c.filter, p.subject));

@@ -2,7 +2,7 @@
 // A scenario does its fault and its own checks; the harness then checks what every scenario
 // must end with (checks.ts, finalChecks).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LIVE_STREAM, Subjects, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
+import { LIVE_STREAM, STREAMS, Subjects, WORK_STREAM } from '@reel/events';
 import type { Restartable } from '@reel/stack';
 import type { Ctx, Scenario } from './harness.ts';
 import { accept, poll } from './harness.ts';
@@ -267,7 +267,6 @@ const concurrent: Scenario = {
   },
 };
 
-const STREAMS = [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM];
 
 const clusterNodeLost: Scenario = {
   name: 'cluster-node-lost',

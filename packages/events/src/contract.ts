@@ -75,6 +75,8 @@ export const LIVE_STREAM = 'LIVE';
 export const LIVE_SUBJECTS = 'live.>';
 
 /** The stream a subject (or a consumer's filter) lives in. */
+/** Every stream of the platform, for whoever inspects them all (tests, chaos scripts). */
+export const STREAMS = [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM] as const;
 export const streamOf = (subject: string): string => (subject.startsWith('work.') ? WORK_STREAM : subject.startsWith('live.') ? LIVE_STREAM : VIDEO_STREAM);
 
 /** The envelope every event travels in; `data` is the subject's schema. */

@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { makeClip, startTestPlatform, uploadFile, waitForVideo } from '@reel/stack';
 import t from 'tap';
-import { LIVE_STREAM, registry, VIDEO_STREAM, WORK_STREAM } from '../src/mod.ts';
+import { registry, STREAMS } from '../src/mod.ts';
 
 // Anything on the bus, on any subject, is logged and dropped (or terminated): nothing stalls a
 // service. The whole platform runs; hundreds of bad messages go out on every video.* subject;
@@ -91,7 +91,7 @@ t.test('garbage on every subject stalls nothing; an upload still becomes ready',
   const jsm = await jetstreamManager(nc);
   const inFlight = async () => {
     const left: Record<string, number> = {};
-    for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
+    for (const stream of STREAMS) {
       for await (const c of jsm.consumers.list(stream)) left[c.name] = c.num_ack_pending + c.num_pending;
     }
     return left;

@@ -2,12 +2,12 @@
 // messages of a stream, the events of one video; and a report of it all when a test fails.
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { LIVE_STREAM, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
+import { STREAMS, VIDEO_STREAM, WORK_STREAM } from '@reel/events';
 
 /** Consumers (facts, work, chatter) that still hold messages: `STREAM/name: N pending, M unacked`; a missing stream too. */
 export async function undrainedConsumers(jsm: JetStreamManager): Promise<string[]> {
   const stuck: string[] = [];
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
+  for (const stream of STREAMS) {
     try {
       for await (const c of jsm.consumers.list(stream)) {
         if (c.num_pending > 0 || c.num_ack_pending > 0) stuck.push(`${stream}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacked`);
@@ -58,7 +58,7 @@ export async function eventsOf(jsm: JetStreamManager, videoId: string): Promise<
 /** Durable consumers of the three streams, as `STREAM/name`. */
 export async function durableConsumers(jsm: JetStreamManager): Promise<string[]> {
   const names: string[] = [];
-  for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
+  for (const stream of STREAMS) {
     const list = await collect(jsm.consumers.list(stream)).catch(() => []);
     for (const c of list) if (c.config.durable_name) names.push(`${stream}/${c.name}`);
   }
@@ -81,7 +81,7 @@ export async function pipelineReport(natsUrl: string, videoId: string): Promise<
     try {
       const jsm = await jetstreamManager(nc);
       const lines: string[] = [];
-      for (const stream of [VIDEO_STREAM, WORK_STREAM, LIVE_STREAM]) {
+      for (const stream of STREAMS) {
         for await (const c of jsm.consumers.list(stream)) {
           lines.push(
             `${stream}/${c.name}: ${c.num_pending} pending, ${c.num_ack_pending} unacked, ${c.num_redelivered} redelivered, delivered up to ${c.delivered.stream_seq}, acked up to ${c.ack_floor.stream_seq}`,
