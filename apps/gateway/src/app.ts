@@ -124,7 +124,7 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(videoRoutes);
   await app.register(manageRoutes);
   await app.register(uploadRoutes);
-  await app.register(tusRoutes);
+  await app.register(tusRoutes, { nc: deps.nc });
   await app.register(eventRoutes);
   await app.register(playbackRoutes);
   await app.register(viewRoutes);

@@ -1,14 +1,15 @@
 import type { Readable } from 'node:stream';
+import type { KV } from '@nats-io/kv';
 import type { OpenMultipart, Storage, UploadedPart } from '@reel/storage';
 import { DataStore, ERRORS, Upload } from '@tus/server';
 import { announcedLength } from './tus-request.ts';
 
 /**
- * What a resumable upload is, kept beside it as `<id>.info` (JSON): any gateway replica, or this
- * one after a restart, continues the upload from it. `offset` counts every byte accepted: those in
+ * What a resumable upload is, kept in an InfoStore (JSON): any gateway replica, or this one after
+ * a restart, continues the upload from it. `offset` counts every byte accepted: those in
  * `parts` (sent to the open multipart upload) and the `tail` bytes held back in `<id>.tail-<offset>`.
  */
-interface Info {
+export interface Info {
   readonly id: string;
   readonly size?: number | undefined;
   readonly offset: number;
@@ -20,7 +21,53 @@ interface Info {
   readonly done: boolean;
 }
 
+/**
+ * Where the uploads' info lives. Every gateway replica must see the same: a JetStream KV bucket
+ * (a read or write takes a millisecond; each PATCH does both) or, for a gateway without NATS,
+ * an object beside the upload's bytes.
+ */
+export interface InfoStore {
+  get(id: string): Promise<Info | undefined>;
+  put(info: Info): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** The bucket of kvInfoStore. */
+export const TUS_BUCKET = 'TUS_UPLOADS';
+
+/** Upload ids are keys (`sources/<videoId>/tus`): KV keys allow the slashes. */
+export function kvInfoStore(kv: KV): InfoStore {
+  return {
+    async get(id) {
+      const e = await kv.get(id);
+      return e && e.operation === 'PUT' ? (e.json() as Info) : undefined;
+    },
+    async put(info) {
+      await kv.put(info.id, JSON.stringify(info));
+    },
+    async delete(id) {
+      await kv.delete(id);
+    },
+  };
+}
+
 const infoKey = (id: string) => `${id}.info`;
+
+/** The info as an object `<id>.info` in `bucket`. */
+export function objectInfoStore(storage: Storage, bucket: string): InfoStore {
+  return {
+    async get(id) {
+      const bytes = await storage.getBytes(bucket, infoKey(id));
+      return bytes ? (JSON.parse(bytes.toString('utf8')) as Info) : undefined;
+    },
+    async put(info) {
+      await storage.putBytes(bucket, infoKey(info.id), Buffer.from(JSON.stringify(info)), 'application/json');
+    },
+    async delete(id) {
+      await storage.remove(bucket, infoKey(id));
+    },
+  };
+}
 /** Named after the offset it ends at: a new tail never overwrites the one the info still points to. */
 const tailKey = (id: string, offset: number) => `${id}.tail-${offset}`;
 
@@ -51,14 +98,16 @@ export class MultipartTusStore extends DataStore {
   readonly #storage: Storage;
   readonly #bucket: string;
   readonly #expirationMs: number;
+  readonly #infos: InfoStore;
   /** The info getUpload read, for the write of the same PATCH (tus asks for both, back to back, under the lock). */
   readonly #fresh = new Map<string, { info: Info; at: number }>();
 
-  constructor(opts: { storage: Storage; bucket: string; expirationMs: number }) {
+  constructor(opts: { storage: Storage; bucket: string; expirationMs: number; infos?: InfoStore | undefined }) {
     super();
     this.#storage = opts.storage;
     this.#bucket = opts.bucket;
     this.#expirationMs = opts.expirationMs;
+    this.#infos = opts.infos ?? objectInfoStore(opts.storage, opts.bucket);
     this.extensions = ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'expiration'];
   }
 
@@ -139,8 +188,9 @@ export class MultipartTusStore extends DataStore {
       throw err;
     });
     if (info && !info.done) await this.#storage.abortMultipart(this.#target(info));
-    // the key and everything named after it (`.info`, `.tail-…`)
+    // the key and everything named after it (`.tail-…`, `.info` when kept there)
     await this.#storage.removePrefix(this.#bucket, id);
+    await this.#infos.delete(id);
   }
 
   /**
@@ -171,14 +221,14 @@ export class MultipartTusStore extends DataStore {
   }
 
   async #load(id: string): Promise<Info> {
-    const bytes = await this.#storage.getBytes(this.#bucket, infoKey(id));
-    if (!bytes) throw ERRORS.FILE_NOT_FOUND;
-    return JSON.parse(bytes.toString('utf8')) as Info;
+    const info = await this.#infos.get(id);
+    if (!info) throw ERRORS.FILE_NOT_FOUND;
+    return info;
   }
 
   async #save(info: Info) {
     // what getUpload read is no longer the truth (declareUploadLength between it and the write)
     this.#fresh.delete(info.id);
-    await this.#storage.putBytes(this.#bucket, infoKey(info.id), Buffer.from(JSON.stringify(info)), 'application/json');
+    await this.#infos.put(info);
   }
 }

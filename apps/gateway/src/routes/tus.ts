@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { isQueryError, isVideoId, Subjects, titleFromFilename } from '@reel/events';
 import { keys } from '@reel/storage';
 import { EVENTS, type Lock, type Locker, type RequestRelease, Server } from '@tus/server';
@@ -10,7 +12,7 @@ import { HttpError } from '../errors.ts';
 import { requireViewer } from '../plugins/auth.ts';
 import { publishUploaded } from '../publish-uploaded.ts';
 import { handleTus } from '../tus-request.ts';
-import { MultipartTusStore } from '../tus-store.ts';
+import { kvInfoStore, MultipartTusStore, TUS_BUCKET } from '../tus-store.ts';
 
 // set by the gateway after it has checked the bearer token; a client's own values are dropped
 const OWNER = 'x-reel-owner';
@@ -107,9 +109,13 @@ function expiringCache<V>(max: number) {
  * streamed into one S3 multipart upload in the source bucket (tus-store.ts). The upload URL is /v1/tus/<videoId>; the video is `waiting_upload`
  * until the last byte arrives, then `video.uploaded` starts the pipeline.
  */
-export const tusRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const tusRoutes: FastifyPluginAsyncTypebox<{ nc?: NatsConnection | undefined }> = async (app, opts) => {
   const { storage, publisher, catalog, config, log } = app;
-  const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS });
+  // each upload's info in a KV bucket every replica shares, kept a day past the upload's expiry
+  // (without NATS, as an object beside the upload)
+  const replicas = (config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+  const infos = opts.nc ? kvInfoStore(await new Kvm(opts.nc).create(TUS_BUCKET, { replicas, history: 1, ttl: 2 * TUS_EXPIRY_MS })) : undefined;
+  const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS, infos });
   const base = publicBaseUrl(config);
   const owners = expiringCache<string>(OWNER_CACHE_SIZE);
   const misses = expiringCache<true>(OWNER_CACHE_SIZE);
