@@ -51,7 +51,6 @@ function pidsOf(needle: string): number[] {
 
 try {
   const env: Record<string, string> = { RATE_LIMIT_WRITES_PER_MIN: '100000', LOG_LEVEL: 'warn' };
-  if (process.env.EXP_NODE_OPTIONS) env.NODE_OPTIONS = process.env.EXP_NODE_OPTIONS;
   if (values['cpu-prof']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${values['cpu-prof']}`;
   const platform = await startTestPlatform((fn) => void teardowns.push(fn), { env });
   const token = await platform.token('profile');

@@ -267,7 +267,6 @@ const concurrent: Scenario = {
   },
 };
 
-
 const clusterNodeLost: Scenario = {
   name: 'cluster-node-lost',
   fault: '3-node NATS cluster: kill -9 the node leading the WORK stream while chunks of a 28 s clip are encoded; it comes back after the videos are done',
