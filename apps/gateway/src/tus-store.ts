@@ -188,9 +188,9 @@ export class MultipartTusStore extends DataStore {
       throw err;
     });
     if (info && !info.done) await this.#storage.abortMultipart(this.#target(info));
-    // the key and everything named after it (`.tail-…`, `.info` when kept there)
-    await this.#storage.removePrefix(this.#bucket, id);
     await this.#infos.delete(id);
+    // the key and everything named after it (`.tail-…`)
+    await this.#storage.removePrefix(this.#bucket, id);
   }
 
   /**

@@ -37,13 +37,18 @@ const needNats = (what: string) => new Error(`the gateway needs ${what} or a NAT
  * `app.catalog` and `app.liveness`. Built on NATS, the catalog is the read model watched into memory
  * (closed with the app), falling back to request-reply queries for what memory does not answer.
  */
+/**
+ * Replicas of the JetStream streams and buckets the gateway creates: the runtime loads
+ * NATS_STREAM_REPLICAS with every app's config; the gateway's own spec does not name it.
+ */
+export const streamReplicas = (config: object): number => (config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+
 export const servicesPlugin = fp(
   async (app, opts: ServicesOptions) => {
     let catalog = opts.catalog;
     let store: RecordStore | null = null;
     if (!catalog && opts.nc) {
-      // the runtime loads NATS_STREAM_REPLICAS with every app's config; the gateway's own spec does not name it
-      const replicas = (app.config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+      const replicas = streamReplicas(app.config);
       const queries = natsCatalog(opts.nc);
       try {
         const readModel = await openReadModel(opts.nc, { replicas, log: app.log });
@@ -144,7 +149,7 @@ export const playbackPlugin = fp(async (app, opts: { playback: Playback }) => vo
 export const viewsPlugin = fp(
   async (app, opts: { views?: ViewCounter | undefined; nc?: NatsConnection | undefined }) => {
     if (opts.views || !opts.nc) return void app.decorate('views', opts.views ?? memoryViewCounter());
-    const replicas = (app.config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
+    const replicas = streamReplicas(app.config);
     try {
       app.decorate('views', await natsViewCounter(opts.nc, replicas));
     } catch (err) {

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { publicBaseUrl } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { requireViewer } from '../plugins/auth.ts';
+import { streamReplicas } from '../plugins/infrastructure.ts';
 import { publishUploaded } from '../publish-uploaded.ts';
 import { handleTus } from '../tus-request.ts';
 import { kvInfoStore, MultipartTusStore, TUS_BUCKET } from '../tus-store.ts';
@@ -113,8 +114,9 @@ export const tusRoutes: FastifyPluginAsyncTypebox<{ nc?: NatsConnection | undefi
   const { storage, publisher, catalog, config, log } = app;
   // each upload's info in a KV bucket every replica shares, kept a day past the upload's expiry
   // (without NATS, as an object beside the upload)
-  const replicas = (config as { NATS_STREAM_REPLICAS?: number }).NATS_STREAM_REPLICAS ?? 1;
-  const infos = opts.nc ? kvInfoStore(await new Kvm(opts.nc).create(TUS_BUCKET, { replicas, history: 1, ttl: 2 * TUS_EXPIRY_MS })) : undefined;
+  const infos = opts.nc
+    ? kvInfoStore(await new Kvm(opts.nc).create(TUS_BUCKET, { replicas: streamReplicas(config), history: 1, ttl: 2 * TUS_EXPIRY_MS }))
+    : undefined;
   const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS, infos });
   const base = publicBaseUrl(config);
   const owners = expiringCache<string>(OWNER_CACHE_SIZE);
