@@ -86,13 +86,16 @@ export function startDispatcher(db: Db, log: Logger, opts: DispatcherOptions) {
       return;
     }
     if (status === 410) {
-      // the receiver says it is gone for good: stop sending it anything
-      await db.update(endpoints).set({ disabledAt: now }).where(eq(endpoints.id, d.webhook_id));
-      await db.update(deliveries).set({ status: 'failed', attempts, responseStatus: status, lastAttemptAt: now }).where(eq(deliveries.id, d.id));
-      await db
-        .update(deliveries)
-        .set({ status: 'failed', lastError: 'the endpoint answered 410 Gone and was disabled' })
-        .where(and(eq(deliveries.webhookId, d.webhook_id), eq(deliveries.status, 'retrying')));
+      // the receiver says it is gone for good: stop sending it anything (one transaction: nobody
+      // sees the endpoint disabled with deliveries still pending)
+      await db.transaction(async (tx) => {
+        await tx.update(endpoints).set({ disabledAt: now }).where(eq(endpoints.id, d.webhook_id));
+        await tx.update(deliveries).set({ status: 'failed', attempts, responseStatus: status, lastAttemptAt: now }).where(eq(deliveries.id, d.id));
+        await tx
+          .update(deliveries)
+          .set({ status: 'failed', lastError: 'the endpoint answered 410 Gone and was disabled' })
+          .where(and(eq(deliveries.webhookId, d.webhook_id), eq(deliveries.status, 'retrying')));
+      });
       dlog.warn({ status }, 'webhook endpoint answered 410 Gone; disabled');
       return;
     }
