@@ -3,7 +3,7 @@
  *
  * Starts the platform (startTestPlatform), then sends one file as a presigned PUT, as a multipart
  * upload straight from this process (putStream), a multipart POST /v1/videos and a tus upload, printing for each the MB/s and the CPU seconds spent by the
- * gateway and by the S3 server's processes (from /proc), so a ratio short of 1 can be put down to
+ * client (curl, or tus-js-client in its own process), the gateway and the S3 server's processes (from /proc), so a ratio short of 1 can be put down to
  * the gateway's own work or to the machine. With --cpu-prof every app writes a V8 CPU profile
  * to DIR when it stops (the gateway's is the one named after its pid).
  */
@@ -35,6 +35,11 @@ function cpu(pid: number): number {
     return 0;
   }
 }
+/** CPU seconds of this process' children that have exited and been waited for (curl, the tus client). */
+function childrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[13]) + Number(fields[14])) / TICK;
+}
 /** The pids whose command line mentions `needle` (the S3 server's processes name their config dir). */
 function pidsOf(needle: string): number[] {
   return readdirSync('/proc')
@@ -63,13 +68,15 @@ try {
   const measure = async (label: string, fn: () => Promise<void> | void) => {
     const g0 = cpu(gateway);
     const s0 = s3.reduce((n, p) => n + cpu(p), 0);
+    const c0 = childrenCpu();
     const started = Date.now();
     await fn();
     const secs = (Date.now() - started) / 1000;
     const g = cpu(gateway) - g0;
     const s = s3.reduce((n, p) => n + cpu(p), 0) - s0;
+    const c = childrenCpu() - c0;
     console.log(
-      `${label}: ${(size / 1e6 / secs).toFixed(1)} MB/s in ${secs.toFixed(1)} s; CPU s: gateway ${g.toFixed(1)}, S3 server ${s.toFixed(1)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+      `${label}: ${(size / 1e6 / secs).toFixed(1)} MB/s in ${secs.toFixed(1)} s; CPU s: client ${c.toFixed(1)}, gateway ${g.toFixed(1)}, S3 server ${s.toFixed(1)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   };
   const curl = (args: string[]) => execFileSync('curl', ['-sS', '-o', '/dev/null', '--fail', ...args]);
