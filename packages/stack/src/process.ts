@@ -1,4 +1,5 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
@@ -35,10 +36,23 @@ function killLeftovers(): void {
   }
 }
 
-/** Spawns `cmd` in its own process group so that stopping it also stops its children. */
+/**
+ * util-linux's setpriv, which starts a program with a parent-death signal: a process started here
+ * gets SIGTERM when its owner dies however it dies. A SIGKILLed owner (a test killed by its
+ * runner's timeout, `kill -9` of `npm start`) runs no exit hook, and its servers, apps and their
+ * data directories were left behind. Without setpriv (not Linux), killLeftovers is all there is.
+ */
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
+
+/**
+ * Spawns `cmd` in its own process group so that stopping it also stops its children; it is sent
+ * SIGTERM if this process dies first (setpriv, above).
+ */
 export function startProcess(name: string, cmd: string, args: string[], opts: StartOptions = {}): ManagedProcess {
   const { log, ...spawnOpts } = opts;
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOpts });
+  // setpriv execs `cmd` in place: the same pid, and a missing `cmd` exits 127 as a failed spawn reports
+  const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOpts });
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     const rl = createInterface({ input: stream });

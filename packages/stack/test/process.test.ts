@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import t from 'tap';
+import { until } from '@reel/testing';
+import { startProcess } from '../src/process.ts';
+
+/** Running (a zombie waiting for a parent to reap it counts as gone). */
+const alive = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+t.test('a missing program exits 127 and says so', async (t) => {
+  const lines: string[] = [];
+  const p = startProcess('missing', '/nonexistent/reel-program', [], { log: (l) => lines.push(l) });
+  t.equal(await p.exited, 127);
+  t.match(lines.join('\n'), /nonexistent\/reel-program/, 'the log names the program');
+});
+
+// An owner killed with SIGKILL runs no exit hook: what it started must still go away.
+t.test(
+  'what an owner started stops when the owner is SIGKILLed',
+  { skip: process.platform !== 'linux' && 'parent-death signals are Linux only' },
+  async (t) => {
+    const script = `
+    import { startProcess } from ${JSON.stringify(new URL('../src/process.ts', import.meta.url).href)};
+    const p = startProcess('sleep', 'sleep', ['600']);
+    await new Promise((r) => setTimeout(r, 200));
+    console.log(p.child.pid);
+    setInterval(() => {}, 1000);
+  `;
+    const owner = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => owner.kill('SIGKILL'));
+    const [line] = (await once(createInterface({ input: owner.stdout }), 'line')) as [string];
+    const pid = Number(line);
+    t.ok(pid > 0 && alive(pid), `the owner started sleep (pid ${pid})`);
+    t.teardown(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    owner.kill('SIGKILL');
+    await until('sleep to be gone', () => !alive(pid), { timeoutMs: 5000 });
+    t.notOk(alive(pid), 'sleep went with its owner');
+  },
+);
