@@ -1,10 +1,13 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { until } from '@reel/testing';
 import { startProcess } from '../src/process.ts';
+import { sweepStaleTestDirs } from '../src/testing.ts';
 
 /** Running (a zombie waiting for a parent to reap it counts as gone). */
 const alive = (pid: number) => {
@@ -47,3 +50,24 @@ t.test(
     t.notOk(alive(pid), 'sleep went with its owner');
   },
 );
+
+t.test('a test directory is removed by the next test run once its owner is gone, and only then', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'reel-sweep-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const dead = spawnSync('true').pid ?? 0;
+  const make = (name: string, owner?: number) => {
+    const dir = join(root, name);
+    mkdirSync(join(dir, 'pg'), { recursive: true });
+    if (owner !== undefined) writeFileSync(join(dir, 'owner.pid'), String(owner));
+    return dir;
+  };
+  const stale = make('reel-test-stale', dead);
+  const live = make('reel-test-live', process.pid);
+  const unowned = make('reel-test-unowned');
+  const other = make('reel-bench-other', dead);
+  t.same(sweepStaleTestDirs(root), [stale], "the dead owner's directory is removed");
+  t.notOk(existsSync(stale));
+  t.ok(existsSync(live), 'a running owner keeps its directory');
+  t.ok(existsSync(unowned), 'a directory without an owner file is left alone');
+  t.ok(existsSync(other), 'other directories are not looked at');
+});
