@@ -26,19 +26,18 @@ const TICK = 100; // USER_HZ
 const teardowns: (() => Promise<void> | void)[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'reel-bench-profile-'));
 
-/** utime + stime of a process, in seconds (0 when it is gone). */
-function cpu(pid: number): number {
+/**
+ * utime + stime of a process in seconds (0 when it is gone); with `children`, cutime + cstime: its
+ * children that have exited and been waited for (this process' curl and tus client).
+ */
+function cpu(pid: number | 'self', children = false): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
+    const at = children ? 13 : 11;
+    return (Number(fields[at]) + Number(fields[at + 1])) / TICK;
   } catch {
     return 0;
   }
-}
-/** CPU seconds of this process' children that have exited and been waited for (curl, the tus client). */
-function childrenCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[13]) + Number(fields[14])) / TICK;
 }
 /** The pids whose command line mentions `needle` (the S3 server's processes name their config dir). */
 function pidsOf(needle: string): number[] {
@@ -68,13 +67,13 @@ try {
   const measure = async (label: string, fn: () => Promise<void> | void) => {
     const g0 = cpu(gateway);
     const s0 = s3.reduce((n, p) => n + cpu(p), 0);
-    const c0 = childrenCpu();
+    const c0 = cpu('self', true);
     const started = Date.now();
     await fn();
     const secs = (Date.now() - started) / 1000;
     const g = cpu(gateway) - g0;
     const s = s3.reduce((n, p) => n + cpu(p), 0) - s0;
-    const c = childrenCpu() - c0;
+    const c = cpu('self', true) - c0;
     console.log(
       `${label}: ${(size / 1e6 / secs).toFixed(1)} MB/s in ${secs.toFixed(1)} s; CPU s: client ${c.toFixed(1)}, gateway ${g.toFixed(1)}, S3 server ${s.toFixed(1)}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
