@@ -255,14 +255,17 @@ t.test('a minute of video: cut into chunks, playable while processing, stitched 
   if (page) {
     await page.start(video.playback?.hls ?? '', 4);
     const end = await page.until('played to the end across every join', (s) => s.ended || s.currentTime >= SECONDS - 0.5);
-    // a join the player cannot cross leaves a hole in what it buffered, or stops it right there
-    // (a wait elsewhere is a slow download on a loaded machine, not a seam)
+    // a join the player cannot cross leaves a hole in what it buffered, or stops it right there with
+    // the far side of the join already buffered (a wait with nothing buffered ahead, at a join or
+    // elsewhere, is a download that came late on a loaded machine, not a seam: CI saw one at 3.6 s
+    // with the 4 s segment not yet in)
     const joins = [4, 16, 28, 40, 52];
     const holes = end.buffered.slice(1).filter(([start], k) => start - (end.buffered[k]?.[1] ?? start) > 0.1);
     t.same(holes, [], `one continuous buffer across every join: ${JSON.stringify(end.buffered.map(([a, b]) => [+a.toFixed(2), +b.toFixed(2)]))}`);
-    const atJoins = end.stalls.filter((w) => joins.some((j) => Math.abs(w.at - j) < 0.5));
-    t.same(atJoins, [], `no stall at the joins ${joins.join(', ')} s (played to ${end.currentTime.toFixed(1)} s)`);
-    if (end.stalls.length > atJoins.length) t.comment(`waits away from the joins (downloads on a loaded machine): ${JSON.stringify(end.stalls)}`);
+    const atJoins = end.stalls.filter((w) => joins.some((j) => Math.abs(w.at - j) < 0.5 && w.at + w.ahead > j + 0.25));
+    t.same(atJoins, [], `no stall at the joins ${joins.join(', ')} s with the far side buffered (played to ${end.currentTime.toFixed(1)} s)`);
+    if (end.stalls.length > atJoins.length)
+      t.comment(`waits for a download (nothing buffered ahead, or away from a join; a loaded machine): ${JSON.stringify(end.stalls)}`);
     t.same(
       end.errors.filter((e) => e.fatal),
       [],
@@ -289,7 +292,7 @@ type State = {
   currentTime: number;
   firstTime: number;
   ended: boolean;
-  stalls: { what: string; at: number }[];
+  stalls: { what: string; at: number; ahead: number }[];
   buffered: [number, number][];
   errors: { fatal: boolean; details: string }[];
 };
@@ -301,6 +304,9 @@ async function player(teardown: (fn: () => Promise<void>) => void) {
 <video id="v" muted playsinline></video><script src="/hls.min.js"></script><script>
 const video = document.getElementById('v');
 let hls, log;
+// how far past the playhead anything was buffered when it stopped (over a small hole too): data
+// there means the player could not go on through what it had; none, that it waited for a download
+const ahead = () => (video.buffered.length ? Math.max(0, video.buffered.end(video.buffered.length - 1) - video.currentTime) : 0);
 window.reel = {
   start(src, rate) {
     if (hls) hls.destroy();
@@ -308,9 +314,9 @@ window.reel = {
     hls = new Hls();
     hls.on(Hls.Events.ERROR, (_, d) => {
       log.errors.push({ fatal: d.fatal, details: d.details });
-      if (log.playing && d.details === 'bufferStalledError') log.stalls.push({ what: d.details, at: video.currentTime });
+      if (log.playing && d.details === 'bufferStalledError') log.stalls.push({ what: d.details, at: video.currentTime, ahead: ahead() });
     });
-    video.onwaiting = () => { if (log.playing && !video.ended) log.stalls.push({ what: 'waiting', at: video.currentTime }); };
+    video.onwaiting = () => { if (log.playing && !video.ended) log.stalls.push({ what: 'waiting', at: video.currentTime, ahead: ahead() }); };
     video.onplaying = () => { log.playing = true; };
     video.ontimeupdate = () => { if (log.firstTime < 0) log.firstTime = video.currentTime; };
     hls.loadSource(src);
