@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import t from 'tap';
-import { makeWorkDir, startTimeOf, sweepStaleWorkDirs } from '../src/work-dir.ts';
+import { startTimeOf } from '@reel/runtime';
+import { makeWorkDir, sweepStaleWorkDirs } from '../src/work-dir.ts';
 
 const log = { info() {}, warn() {}, error() {}, debug() {}, child: () => log } as never;
 

@@ -1,14 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { isRunning } from '@reel/runtime';
 
-/** True while `pid` runs (a zombie, dead but not yet reaped, counts as gone). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export { isRunning };
 
 /** Pids of the running ffmpeg processes with an argument containing `needle` (a work dir, a video id). */
 export function ffmpegPids(needle: string): number[] {

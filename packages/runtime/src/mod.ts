@@ -1,6 +1,7 @@
-/** @reel/runtime — what every app needs once: config, logger, NATS connection, lifecycle. */
+/** @reel/runtime — what every app needs once: config, logger, NATS connection, lifecycle, temp directories owned by a process. */
 export * from './config.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './nats.ts';
+export * from './owned-dirs.ts';
 export * from './service.ts';

@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ownedDirPrefix, sweepOwnedDirs } from '@reel/runtime';
 import { mintToken } from '@reel/token';
 import { type AppName, prettyLine, type RunningApps, startApps, waitForHealthy } from './apps.ts';
 import { freePort } from './ports.ts';
@@ -37,49 +38,22 @@ export async function startTestInfra(teardown: Teardown): Promise<Infra & { dir:
   return infra;
 }
 
-const TEST_DIR_PREFIX = 'reel-test-';
-/** The file in a test directory naming the process it belongs to. */
-const OWNER_FILE = 'owner.pid';
-
 /**
- * Removes the test directories under `root` whose owner process is gone: a test killed outright
- * (SIGKILL) runs no teardown, and its servers now stop with it (process.ts) but its directory,
- * Postgres cluster included, stayed. A directory without an owner file (being created, or made
- * before there was one) is left alone. Returns the directories removed.
+ * Test directories are owned by their test process (`reel-test-<pid>-<start>-…`, see @reel/runtime):
+ * a test killed outright (SIGKILL) runs no teardown, and its servers stop with it (process.ts) but
+ * its directory, Postgres cluster included, stayed; the next test run removes it.
  */
-export function sweepStaleTestDirs(root: string = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(TEST_DIR_PREFIX)) continue;
-    const dir = join(root, name);
-    let pid: number;
-    try {
-      pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
-    } catch {
-      continue;
-    }
-    if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
-  return removed;
-}
+const TEST_DIR_PREFIX = 'reel-test-';
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Removes the test directories under `root` whose owner process is gone; returns them. */
+export async function sweepStaleTestDirs(root: string = tmpdir()): Promise<string[]> {
+  return (await sweepOwnedDirs(root, [TEST_DIR_PREFIX])).removed;
 }
 
 async function tempInfra(opts: { natsNodes?: number; log?: (source: string, line: string) => void } = {}): Promise<Infra & { dir: string }> {
   exitWithTheTest();
-  sweepStaleTestDirs();
-  const dir = mkdtempSync(join(tmpdir(), TEST_DIR_PREFIX));
-  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  await sweepStaleTestDirs();
+  const dir = mkdtempSync(join(tmpdir(), ownedDirPrefix(TEST_DIR_PREFIX)));
   // Postgres runs as the postgres user when we are root: it must be able to enter the directory
   chmodSync(dir, 0o755);
   const infra = await startInfra({ dir, env: {}, database: 'reel_test', natsNodes: opts.natsNodes, log: opts.log ?? show });

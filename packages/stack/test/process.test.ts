@@ -1,22 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
+import { isRunning as alive, startTimeOf } from '@reel/runtime';
 import { until } from '@reel/testing';
 import { startProcess } from '../src/process.ts';
 import { sweepStaleTestDirs } from '../src/testing.ts';
-
-/** Running (a zombie waiting for a parent to reap it counts as gone). */
-const alive = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 t.test('a missing program exits 127 and says so', async (t) => {
   const lines: string[] = [];
@@ -55,19 +47,21 @@ t.test('a test directory is removed by the next test run once its owner is gone,
   const root = mkdtempSync(join(tmpdir(), 'reel-sweep-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const dead = spawnSync('true').pid ?? 0;
-  const make = (name: string, owner?: number) => {
+  const make = (name: string) => {
     const dir = join(root, name);
     mkdirSync(join(dir, 'pg'), { recursive: true });
-    if (owner !== undefined) writeFileSync(join(dir, 'owner.pid'), String(owner));
     return dir;
   };
-  const stale = make('reel-test-stale', dead);
-  const live = make('reel-test-live', process.pid);
-  const unowned = make('reel-test-unowned');
-  const other = make('reel-bench-other', dead);
-  t.same(sweepStaleTestDirs(root), [stale], "the dead owner's directory is removed");
+  const stale = make(`reel-test-${dead}-123-abcdef`);
+  // this process' pid with another start time: a reused pid does not keep a directory alive
+  const reused = make(`reel-test-${process.pid}-${startTimeOf(process.pid) + 1}-abcdef`);
+  const live = make(`reel-test-${process.pid}-${startTimeOf(process.pid)}-abcdef`);
+  const unowned = make('reel-test-abcdef');
+  const other = make(`reel-bench-${dead}-123-abcdef`);
+  t.same((await sweepStaleTestDirs(root)).sort(), [stale, reused].sort(), "the dead owners' directories are removed");
   t.notOk(existsSync(stale));
+  t.notOk(existsSync(reused));
   t.ok(existsSync(live), 'a running owner keeps its directory');
-  t.ok(existsSync(unowned), 'a directory without an owner file is left alone');
+  t.ok(existsSync(unowned), 'a directory not named for an owner is left alone');
   t.ok(existsSync(other), 'other directories are not looked at');
 });
