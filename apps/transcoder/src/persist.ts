@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@reel/events';
+import { withBackoff } from '@reel/runtime';
 import { isTransientStorageError } from '@reel/storage';
 
 export interface PersistOptions {
@@ -26,19 +26,16 @@ const PERSIST_BUDGET_MS = 10 * 60_000;
  * anything else (a deleted video, an access error) is thrown at once, and so is the last failure
  * once the budget is spent.
  */
-export async function persist<T>(what: string, fn: () => Promise<T>, opts: PersistOptions): Promise<T> {
-  const deadline = Date.now() + (opts.budgetMs ?? PERSIST_BUDGET_MS);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(opts.isTransient ?? isTransientStorageError)(err) || opts.signal.aborted) throw err;
-      const delay = Math.min(15_000, 1000 * 2 ** attempt);
-      if (Date.now() + delay > deadline) throw err;
-      opts.log.warn({ err, retryInMs: delay }, `${what}: not stored yet (outage); finished work kept, trying again`);
+export function persist<T>(what: string, fn: () => Promise<T>, opts: PersistOptions): Promise<T> {
+  return withBackoff(fn, {
+    retryable: opts.isTransient ?? isTransientStorageError,
+    budgetMs: opts.budgetMs ?? PERSIST_BUDGET_MS,
+    baseDelayMs: 1000,
+    maxDelayMs: 15_000,
+    signal: opts.signal,
+    onRetry: (err, retryInMs) => {
+      opts.log.warn({ err, retryInMs }, `${what}: not stored yet (outage); finished work kept, trying again`);
       opts.working?.();
-      await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
-      if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;
-    }
-  }
+    },
+  });
 }

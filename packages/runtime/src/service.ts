@@ -12,6 +12,7 @@ import {
   type Tombstones,
 } from '@reel/events';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { withBackoff } from './backoff.ts';
 import { type ConfigOf, type ConfigSpec, loadConfig, natsSpec } from './config.ts';
 import { createShutdown, exitOnSignals, serveHealth, type Shutdown } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
@@ -99,17 +100,13 @@ export async function bootService<S extends ConfigSpec>(opts: BootOptions<S>): P
  * refused while the cluster forms ("no suitable peers for placement"), which is no reason to exit.
  * Other errors, and a cluster that stays unready past `timeoutMs`, fail the start.
  */
-export async function whenJetStreamReady<T>(fn: () => Promise<T>, log: Logger, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isJetStreamStarting(err) || Date.now() + wait > deadline) throw err;
-      log.warn({ err: (err as Error).message, retryInMs: wait }, 'JetStream is not ready yet; trying again');
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
+export function whenJetStreamReady<T>(fn: () => Promise<T>, log: Logger, timeoutMs = 120_000): Promise<T> {
+  return withBackoff(fn, {
+    retryable: isJetStreamStarting,
+    budgetMs: timeoutMs,
+    maxDelayMs: 2000,
+    onRetry: (err, retryInMs) => log.warn({ err: (err as Error).message, retryInMs }, 'JetStream is not ready yet; trying again'),
+  });
 }
 
 /** The whole of a main.ts: boot, exit 1 with every config problem on failure, stop on signals. */

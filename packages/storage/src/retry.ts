@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withBackoff } from '@reel/runtime';
 import { isTransientStorageError, StorageUnavailableError } from './errors.ts';
 
 export interface RetryPolicy {
@@ -16,22 +16,11 @@ export interface RetryPolicy {
  * `fn` must be safe to call again: it is the caller's job not to pass a consumed stream.
  */
 export async function retrying<T>(what: string, policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const base = policy.baseDelayMs ?? 100;
-  const max = policy.maxDelayMs ?? 5_000;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransientStorageError(err)) throw err;
-      // full jitter keeps many callers that failed together from coming back together
-      const delay = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() / 2);
-      if (Date.now() - started + delay > policy.budgetMs) {
-        if (err instanceof StorageUnavailableError) throw err;
-        throw new StorageUnavailableError(`storage is unavailable (${what}: ${describe(err)})`, { cause: err });
-      }
-      await sleep(delay);
-    }
+  try {
+    return await withBackoff(fn, { ...policy, retryable: isTransientStorageError });
+  } catch (err) {
+    if (!isTransientStorageError(err) || err instanceof StorageUnavailableError) throw err;
+    throw new StorageUnavailableError(`storage is unavailable (${what}: ${describe(err)})`, { cause: err });
   }
 }
 
