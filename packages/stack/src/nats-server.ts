@@ -7,6 +7,9 @@ import { freePort } from './ports.ts';
 import { startProcess, waitForPort } from './process.ts';
 import { processResource, type Resource, type Restartable, withProps } from './restartable.ts';
 
+/** How many sets of free ports a cluster's first start tries when another process takes one first. */
+const BIND_ATTEMPTS = 3;
+
 function natsBinary(): string {
   return process.env.NATS_SERVER_BIN ?? (hasCommand('nats-server') ? 'nats-server' : '/usr/sbin/nats-server');
 }
@@ -106,6 +109,9 @@ export function natsCluster(opts: { dir: string; size?: number; log?: (node: str
   if (!Number.isInteger(size) || size < 1 || size > 7) throw new RangeError(`a NATS cluster has 1 to 7 nodes, not ${size}`);
   let layout: Promise<NodePorts[]> | undefined;
   let chosen: NodePorts[] | undefined;
+  // a port taken by another process between our choice and a node's bind, at the first up()
+  let clashed = false;
+  let listened = false;
   const portsOf = () =>
     (layout ??= distinctPorts(size * 3).then((ports) => {
       chosen = Array.from({ length: size }, (_, i) => ({
@@ -123,7 +129,11 @@ export function natsCluster(opts: { dir: string; size?: number; log?: (node: str
       launch: async () => {
         ensureNatsInstalled((l) => opts.log?.(name, l));
         const p = (await portsOf())[i] as NodePorts;
-        const proc = startProcess(name, natsBinary(), ['-c', configFile(opts.dir, i)], { log: (l) => opts.log?.(name, l) });
+        const log = (l: string) => {
+          if (/address already in use/i.test(l)) clashed = true;
+          opts.log?.(name, l);
+        };
+        const proc = startProcess(name, natsBinary(), ['-c', configFile(opts.dir, i)], { log });
         await waitForPort(p.client, { proc, timeoutMs: 15_000 });
         return proc;
       },
@@ -147,12 +157,22 @@ export function natsCluster(opts: { dir: string; size?: number; log?: (node: str
       return nodes.map((n) => n.url).join(',');
     },
     async up() {
-      try {
-        await Promise.all(nodes.map((n) => n.up()));
-        await waitForMetaLeader(monitors());
-      } catch (err) {
-        await Promise.allSettled(nodes.map((n) => n.down()));
-        throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await Promise.all(nodes.map((n) => n.up()));
+          await waitForMetaLeader(monitors());
+          listened = true;
+          return;
+        } catch (err) {
+          await Promise.allSettled(nodes.map((n) => n.down()));
+          // a port chosen free, taken by another process (a test's server, an outgoing connection)
+          // before a node bound it: choose them all again, but only before the cluster was ever up
+          if (!clashed || listened || attempt >= BIND_ATTEMPTS) throw err;
+          opts.log?.('nats', 'a port was taken meanwhile; retrying the cluster with other ports');
+          clashed = false;
+          layout = undefined;
+          chosen = undefined;
+        }
       }
     },
     async down() {
