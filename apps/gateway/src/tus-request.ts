@@ -35,6 +35,9 @@ const bodyLength = new AsyncLocalStorage<number>();
  */
 export const announcedLength = (): number | undefined => bodyLength.getStore();
 
+/** Runs `fn` (a tus request's handling) with `length` as its announcedLength. */
+export const withAnnouncedLength = <T>(length: number, fn: () => T): T => bodyLength.run(length, fn);
+
 /**
  * `tus.handle(req, res)`, with the body handed to tus without a copy. Everything else is srvx's
  * NodeRequest as tus builds it itself (the abort signal, `runtime.node` for disconnects).
@@ -43,6 +46,6 @@ export async function handleTus(tus: Server, req: IncomingMessage, res: ServerRe
   const request = new NodeRequest({ req, res });
   if (req.method !== 'GET' && req.method !== 'HEAD') Object.defineProperty(request, 'body', { value: bodyOf(req) });
   const length = /^\d{1,15}$/.test(req.headers['content-length'] ?? '') ? Number(req.headers['content-length']) : undefined;
-  const response = length === undefined ? await tus.handleWeb(request) : await bodyLength.run(length, () => tus.handleWeb(request));
+  const response = length === undefined ? await tus.handleWeb(request) : await withAnnouncedLength(length, () => tus.handleWeb(request));
   await sendNodeResponse(res, response);
 }

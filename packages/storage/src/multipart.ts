@@ -168,7 +168,7 @@ async function* partsOf(
   t: Target,
   firstPart: number,
   source: Source,
-  opts: StreamUploadOptions & { buffered?: AsyncGenerator<Buffer, void> | undefined; keep: (buf: Buffer) => boolean },
+  opts: StreamUploadOptions & { buffered?: AsyncGenerator<Buffer, void> | undefined; keep: (buf: Buffer) => boolean; early?: boolean | undefined },
   pool: PartPool,
 ): AsyncGenerator<Job, void> {
   let n = firstPart;
@@ -181,8 +181,9 @@ async function* partsOf(
     let size = sure < big + MIN_PART_SIZE ? sure : big;
     // the last of what is sure goes as two parts, the second a quarter of it: the store finishes
     // the first (Swift: ~3 ms per MiB after its last byte) while the second is still being sent,
-    // and the request's answer waits only for the small one
-    if (size === sure && sure >= 4 * MIN_PART_SIZE) size = sure - Math.max(MIN_PART_SIZE, Math.floor(sure / 4));
+    // and the request's answer waits only for the small one (with `early` it waits for none:
+    // one part, as fewer parts are cheaper for the store)
+    if (size === sure && sure >= 4 * MIN_PART_SIZE && !opts.early) size = sure - Math.max(MIN_PART_SIZE, Math.floor(sure / 4));
     const part = n++;
     const { body, etag } = streamPart(t, part, size);
     // observed here until the caller takes it (a failure must not go unhandled meanwhile)
@@ -206,15 +207,32 @@ async function* partsOf(
   }
 }
 
+/** Parts whose bytes are all sent but whose answers had not come when the source ended. */
+export interface Unanswered {
+  /** Their numbers and sizes, in order. */
+  readonly parts: readonly { readonly part: number; readonly size: number }[];
+  /** Settles with the store's answers (ETags), or rejects with the first failure. */
+  readonly answers: Promise<UploadedPart[]>;
+}
+
 /**
  * Sends the parts `jobs` makes, at most `partsInFlight` at once (the source is read no further
  * ahead than one part), each buffered part retried on its own; collects the sent ones in `done`.
  * The first failure destroys `body` (its producer stops) and rejects once the parts in flight
- * have settled.
+ * have settled. With `early`, a source read to its end resolves at once: the parts still awaiting
+ * their answers come back as `unanswered` instead of being waited for.
  */
-async function sendParts(jobs: AsyncGenerator<Job, void>, body: Readable, partsInFlight: number, done: UploadedPart[]): Promise<UploadedPart[]> {
+async function sendParts(
+  jobs: AsyncGenerator<Job, void>,
+  body: Readable,
+  partsInFlight: number,
+  done: UploadedPart[],
+  early = false,
+): Promise<{ sent: UploadedPart[]; unanswered?: Unanswered | undefined }> {
   const inFlight = new Set<Promise<void>>();
+  const waiting = new Map<number, { part: number; size: number; answer: Promise<UploadedPart> }>();
   let failure: { err: unknown } | undefined;
+  let returned = false;
   try {
     for (;;) {
       const next = await jobs.next();
@@ -222,13 +240,18 @@ async function sendParts(jobs: AsyncGenerator<Job, void>, body: Readable, partsI
       if (next.value.part > MAX_PARTS) throw new RangeError(`more than ${MAX_PARTS} parts`);
       while (inFlight.size >= partsInFlight) await Promise.race(inFlight);
       if (failure) break;
-      const p: Promise<void> = next.value
-        .start()
-        .then((r) => void done.push(r))
+      const { part, size } = next.value;
+      const answer = next.value.start();
+      waiting.set(part, { part, size, answer });
+      const p: Promise<void> = answer
+        .then((r) => {
+          waiting.delete(part);
+          done.push(r);
+        })
         .catch((err: unknown) => {
           failure ??= { err };
-          // stop the producer: this request's bytes are lost anyway
-          body.destroy();
+          // stop the producer: this request's bytes are lost anyway (not once it was answered)
+          if (!returned) body.destroy();
         })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -236,11 +259,18 @@ async function sendParts(jobs: AsyncGenerator<Job, void>, body: Readable, partsI
   } catch (err) {
     failure ??= { err };
   } finally {
-    await Promise.allSettled(inFlight);
+    if (!(early && !failure)) await Promise.allSettled(inFlight);
     await jobs.return();
   }
   if (failure) throw failure.err;
-  return done.sort((a, b) => a.part - b.part);
+  returned = true;
+  const sent = done.sort((a, b) => a.part - b.part);
+  if (waiting.size === 0) return { sent };
+  const rest = [...waiting.values()].sort((a, b) => a.part - b.part);
+  const answers = Promise.all(rest.map((w) => w.answer));
+  // observed here until the caller takes it
+  answers.catch(() => {});
+  return { sent: [...sent], unanswered: { parts: rest.map(({ part, size }) => ({ part, size })), answers } };
 }
 
 /**
@@ -278,7 +308,7 @@ export async function uploadStream(client: Client, bucket: string, key: string, 
   const uploadId = await retrying('CreateMultipartUpload', opts.retry, () => client.initiateNewMultipartUpload(bucket, key, meta));
   const target = { client, bucket, key, uploadId, retry: opts.retry };
   try {
-    const sent = await sendParts(partsOf(target, 1, source, { ...opts, buffered, keep: () => true }, pool), body, opts.partsInFlight, []);
+    const { sent } = await sendParts(partsOf(target, 1, source, { ...opts, buffered, keep: () => true }, pool), body, opts.partsInFlight, []);
     await retrying('CompleteMultipartUpload', opts.retry, () => client.completeMultipartUpload(bucket, key, uploadId, sent));
     return sent.reduce((n, p) => n + p.size, 0);
   } catch (err) {
@@ -296,6 +326,8 @@ export interface AppendResult {
   readonly received: number;
   /** The bytes after the last part, not sent (under MIN_PART_SIZE, not the end): the caller keeps them for the next request. */
   readonly held: Buffer;
+  /** With `early`: the parts after `parts`, all their bytes sent, whose answers had not come yet. */
+  readonly unanswered?: Unanswered | undefined;
 }
 
 /**
@@ -307,14 +339,15 @@ export interface AppendResult {
  * comes back in `held`. A body that ends before `remaining` promised (the client went away) keeps
  * the parts sent before the one it cut short: `received` says how much of the stream they hold.
  * On a failure of the store rejects; the parts already sent stay in the upload (sending the same
- * numbers again replaces them).
+ * numbers again replaces them). With `early`, resolves once the body is read to its end and every
+ * byte is handed to the store: the last parts' answers come in `unanswered`.
  */
 export async function appendParts(
   client: Client,
   target: PartTarget,
   firstPart: number,
   body: Readable,
-  opts: StreamUploadOptions & { prefix?: Buffer | undefined; isLast: (received: number) => boolean },
+  opts: StreamUploadOptions & { prefix?: Buffer | undefined; isLast: (received: number) => boolean; early?: boolean | undefined },
 ): Promise<AppendResult> {
   const pool = opts.pool ?? new PartPool(opts.partSize, opts.partsInFlight + 1);
   const prefix = opts.prefix ?? Buffer.alloc(0);
@@ -328,15 +361,16 @@ export async function appendParts(
   };
   const done: UploadedPart[] = [];
   const t = { client, ...target, retry: opts.retry };
+  let result: { sent: UploadedPart[]; unanswered?: Unanswered | undefined };
   try {
-    await sendParts(partsOf(t, firstPart, source, { ...opts, keep }, pool), body, opts.partsInFlight, done);
+    result = await sendParts(partsOf(t, firstPart, source, { ...opts, keep }, pool), body, opts.partsInFlight, done, opts.early);
   } catch (err) {
     if (!(err instanceof SourceEndedError)) throw err;
     const stored = done.reduce((n, p) => n + p.size, 0);
     // the part cut short is lost; the held-back prefix stays held when nothing was sent
     return { parts: done.sort((a, b) => a.part - b.part), received: stored > 0 ? stored - prefix.length : 0, held: stored > 0 ? Buffer.alloc(0) : prefix };
   }
-  return { parts: done, received: source.consumed, held };
+  return { parts: result.sent, received: source.consumed, held, unanswered: result.unanswered };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   type PartStreamer,
   type Remaining,
   SourceEndedError,
+  type Unanswered,
   type UploadedPart,
   uploadStream,
 } from './multipart.ts';
@@ -60,7 +61,7 @@ export interface StorageOptions {
 export const DEFAULT_RETRY_BUDGET_MS = 90_000;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_PARTS_IN_FLIGHT = 3;
-export { MIN_PART_SIZE, SourceEndedError, type AppendResult, type Remaining, type UploadedPart };
+export { MIN_PART_SIZE, SourceEndedError, type AppendResult, type Remaining, type Unanswered, type UploadedPart };
 
 /** A multipart upload kept open across requests (a resumable upload's). */
 export interface OpenMultipart {
@@ -97,14 +98,17 @@ export interface Storage {
    * parts in flight as putStream). The bytes after the last full part are sent as a part too when
    * `isLast(received)` or they are at least MIN_PART_SIZE; otherwise they come back in `held`, for
    * the caller to keep until the next request. With `remaining`, parts are sent as their bytes
-   * arrive (putStream); a body cut short keeps the parts completed before.
+   * arrive (putStream); a body cut short keeps the parts completed before. With `early`, resolves
+   * once every byte of the body is handed to the store, the last parts' answers in `unanswered`.
    */
   appendParts(
     upload: OpenMultipart,
     firstPart: number,
     body: Readable,
-    opts: { prefix?: Buffer | undefined; isLast: (received: number) => boolean; remaining?: Remaining | undefined },
+    opts: { prefix?: Buffer | undefined; isLast: (received: number) => boolean; remaining?: Remaining | undefined; early?: boolean | undefined },
   ): Promise<AppendResult>;
+  /** The parts the store holds for `upload` (ListParts), in order. */
+  listParts(upload: OpenMultipart): Promise<UploadedPart[]>;
   completeMultipart(upload: OpenMultipart, parts: readonly UploadedPart[]): Promise<void>;
   /** Aborts the upload (no error when it is already gone). */
   abortMultipart(upload: OpenMultipart): Promise<void>;
@@ -205,6 +209,13 @@ export function createStorage(cfg: StorageConfig, opts: StorageOptions = {}): St
       s3('UploadPart', upload.bucket, upload.key, () =>
         appendParts(client, upload, firstPart, body, { partSize, partsInFlight, retry, pool, streamPart, streamedPartSize, ...opts }),
       ),
+    listParts: (upload) =>
+      call('ListParts', upload.bucket, upload.key, async () => {
+        // protected in minio's types, public in its code
+        const list = (client as unknown as { listParts: (b: string, k: string, id: string) => Promise<UploadedPart[]> }).listParts;
+        const parts = await list.call(client, upload.bucket, upload.key, upload.uploadId);
+        return parts.map(({ part, etag, size }) => ({ part, etag, size })).sort((a, b) => a.part - b.part);
+      }),
     completeMultipart: (upload, parts) =>
       call('CompleteMultipartUpload', upload.bucket, upload.key, async () => {
         await client.completeMultipartUpload(

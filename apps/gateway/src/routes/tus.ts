@@ -117,7 +117,9 @@ export const tusRoutes: FastifyPluginAsyncTypebox<{ nc?: NatsConnection | undefi
   const infos = opts.nc
     ? kvInfoStore(await new Kvm(opts.nc).create(TUS_BUCKET, { replicas: streamReplicas(config), history: 1, ttl: 2 * TUS_EXPIRY_MS }))
     : undefined;
-  const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS, infos });
+  const store = new MultipartTusStore({ storage, bucket: storage.sourceBucket, expirationMs: TUS_EXPIRY_MS, infos, log });
+  // the last parts of answered PATCHes are settled in the infos before the connections close
+  app.addHook('onClose', () => store.drain());
   const base = publicBaseUrl(config);
   const owners = expiringCache<string>(OWNER_CACHE_SIZE);
   const misses = expiringCache<true>(OWNER_CACHE_SIZE);
