@@ -86,8 +86,12 @@ const FRESH_MAX = 1_000;
 
 const missing = (err: unknown) => (err as { status_code?: number }).status_code === 404;
 
-/** How long a PATCH waits for the answers of parts an earlier PATCH left unanswered, sent by another replica or one that died, before giving them up. */
-const ANSWER_WAIT_MS = 30_000;
+/**
+ * How long a PATCH waits for the answers of parts an earlier PATCH left unanswered, sent by another
+ * replica or by one that died, before giving them up. Giving up on parts that were stored after all
+ * costs only their resending (the client resumes from the offset before them).
+ */
+const ANSWER_WAIT_MS = 10_000;
 const ANSWER_POLL_MS = 100;
 
 /** The parts an earlier PATCH was answered for were not stored: the client asks for the offset again and resends from there. */
