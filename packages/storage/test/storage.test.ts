@@ -237,3 +237,40 @@ t.test('with the length known, parts are streamed as they arrive; a body cut sho
   await storage.completeMultipart(upload, [...cut.parts, ...end.parts]);
   t.equal(sha256(await readObject(storage, 'resumable/streamed')), sha256(data), 'the object is every byte, in order');
 });
+
+t.test('appendParts with early: resolves once every byte is sent, the last parts answered later; ListParts lists them', async (t) => {
+  const data = randomBytes(36 * MiB);
+  const upload = await storage.startMultipart(storage.sourceBucket, 'resumable/early');
+  // streamed: what is sure goes as one part (no split: nobody waits for its answer)
+  const streamed = await storage.appendParts(upload, 1, source(data.subarray(0, 20 * MiB)), {
+    isLast: () => false,
+    remaining: (consumed) => 20 * MiB - consumed,
+    early: true,
+  });
+  t.equal(streamed.received, 20 * MiB);
+  t.same(streamed.unanswered?.parts, [{ part: 1, size: 20 * MiB }], 'its one part, sent, its answer not awaited');
+  t.same(streamed.parts, [], 'no part counted as answered before its answer');
+  const first = (await streamed.unanswered?.answers) ?? [];
+  t.same(
+    first.map((p) => [p.part, p.size]),
+    [[1, 20 * MiB]],
+    'the answer comes after',
+  );
+  // buffered (no length known), in parts of partSize: whatever is unanswered at the end comes back unanswered, the rest as parts
+  const buffered = await storage.appendParts(upload, 2, source(data.subarray(20 * MiB)), { isLast: (r) => r === 16 * MiB, early: true });
+  const cuts = [5 * MiB, 5 * MiB, 5 * MiB, MiB];
+  t.equal(storage.partSize, 5 * MiB);
+  const rest = [...buffered.parts, ...((await buffered.unanswered?.answers) ?? [])];
+  t.same(
+    rest.map((p) => [p.part, p.size]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0)),
+    cuts.map((size, k) => [2 + k, size]),
+    'each part either answered or unanswered, none twice',
+  );
+  t.same(
+    (await storage.listParts(upload)).map((p) => [p.part, p.size]),
+    [[1, 20 * MiB], ...cuts.map((size, k) => [2 + k, size])],
+    'ListParts: the parts S3 holds',
+  );
+  await storage.completeMultipart(upload, [...first, ...rest]);
+  t.equal(sha256(await readObject(storage, 'resumable/early')), sha256(data), 'the object is every byte, in order');
+});
