@@ -43,4 +43,4 @@ COPY . .
 # the files above stay root-owned and read-only to the app
 USER 1000:1000
 EXPOSE 8080
-CMD ["node", "--max-semi-space-size=1", "apps/gateway/src/main.ts"]
+CMD ["node", "--max-semi-space-size=4", "apps/gateway/src/main.ts"]

@@ -164,6 +164,6 @@ t.test('Dockerfile', async (t) => {
   const user = /^USER (\S+)/m.exec(code)?.[1] ?? '';
   t.match(user, /^[1-9]\d*(:\d+)?$/, 'a numeric, non-root user (runAsNonRoot can check it)');
   t.notMatch(code, /node_modules\/\.bin\/node|node_modules\/node\//, 'Node comes from the base image, not the npm package');
-  t.match(code, /CMD \["node", "--max-semi-space-size=1", "apps\/gateway\/src\/main\.ts"\]/, 'the command picks the app (the gateway, with its node flags)');
+  t.match(code, /CMD \["node", "--max-semi-space-size=4", "apps\/gateway\/src\/main\.ts"\]/, 'the command picks the app (the gateway, with its node flags)');
   t.notMatch(code, /RUN --mount|^# syntax=/m, 'builds with BuildKit and the classic builder alike');
 });
