@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KV } from '@nats-io/kv';
+import type { Logger } from '@reel/events';
 import type { OpenMultipart, Storage, Unanswered, UploadedPart } from '@reel/storage';
 import { DataStore, ERRORS, Upload } from '@tus/server';
 import { announcedLength } from './tus-request.ts';
@@ -72,11 +73,6 @@ export function objectInfoStore(storage: Storage, bucket: string): InfoStore {
     },
   };
 }
-/** Where a part that failed after its PATCH answered is reported. */
-export interface Logger {
-  warn(obj: object, msg: string): void;
-}
-
 /** Named after the offset it ends at: a new tail never overwrites the one the info still points to. */
 const tailKey = (id: string, offset: number) => `${id}.tail-${offset}`;
 

@@ -54,11 +54,7 @@ const storeOn = (s: Storage) => new MultipartTusStore({ storage: s, bucket: stor
 const patch = (store: MultipartTusStore, id: string, bytes: Buffer, offset: number) =>
   withAnnouncedLength(bytes.length, () => store.write(Readable.from([bytes.subarray(0, bytes.length >> 1), bytes.subarray(bytes.length >> 1)]), id, offset));
 
-async function stored(key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await storage.client.getObject(storage.sourceBucket, key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+const stored = async (key: string) => (await storage.getBytes(storage.sourceBucket, key)) ?? Buffer.alloc(0);
 
 async function create(store: MultipartTusStore, id: string, size: number) {
   await store.create(new Upload({ id, size, offset: 0, metadata: {} }));
